@@ -1,0 +1,55 @@
+# encoderlab: `make help` lists the targets.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+# torch is pinned here (not in pyproject) to the CPU wheel on this machine's disk; real users may pre-install any
+# CUDA build that satisfies pyproject's open range and `make install` leaves it alone.
+TORCH_PIN ?= torch==2.13.0
+SHARED_DATA ?= ../shared/data
+ARGS ?=
+export HF_HUB_OFFLINE ?= 1
+export HF_DATASETS_OFFLINE ?= 1
+export WANDB_MODE ?= offline
+export TOKENIZERS_PARALLELISM ?= false
+
+.DEFAULT_GOAL := help
+
+help: ## list the targets
+	@grep -E '^[a-z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/pip install -q "$(TORCH_PIN)"
+	$(BIN)/pip install -q -e ".[dev]"
+	touch $@
+
+install: $(VENV)/.installed ## create .venv and install encoderlab with its dev tools (torch: the local CPU wheel)
+
+data: ## link the data sets from ../shared/data into ./data (or set DATA=<folder>)
+	@if [ -e data ]; then echo "data/ exists"; \
+	elif [ -d "$(SHARED_DATA)" ]; then ln -s "$(SHARED_DATA)" data && echo "linked data -> $(SHARED_DATA)"; \
+	else echo "no $(SHARED_DATA): data sets will be downloaded from the HF hub on first use"; fi
+
+train: install data ## train the default model (bert_small on SST-2); extra overrides in ARGS="..."
+	$(BIN)/python train.py $(ARGS)
+
+test: install ## run the test suite (CPU, offline)
+	$(BIN)/python -m pytest -q $(ARGS)
+
+lint: install ## ruff check + format check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install ## ruff fix + format
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+clean: ## remove caches and run outputs (keeps .venv and data)
+	rm -rf .cache logs outputs multirun wandb lightning_logs .pytest_cache .ruff_cache
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +
+
+.PHONY: help install data train test lint format clean

@@ -1,0 +1,1 @@
+"""LightningDataModules and tokenization (HF tokenizers + datasets). Never builds a model."""

@@ -1,0 +1,44 @@
+"""Dynamic padding: each batch is padded to its own longest sequence (optionally rounded up to a multiple)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+
+
+def pad_sequences(
+    sequences: Sequence[Sequence[int]], pad_id: int, multiple_of: int | None = None
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Right-pad to `[B, T]`; returns `(ids, attention_mask)` with 1 at real tokens."""
+    length = max((len(s) for s in sequences), default=1)
+    if multiple_of:
+        length = -(-length // multiple_of) * multiple_of
+    ids = torch.full((len(sequences), length), pad_id, dtype=torch.long)
+    mask = torch.zeros((len(sequences), length), dtype=torch.long)
+    for row, seq in enumerate(sequences):
+        ids[row, : len(seq)] = torch.as_tensor(seq, dtype=torch.long)
+        mask[row, : len(seq)] = 1
+    return ids, mask
+
+
+class ClassificationCollator:
+    """`[{"input_ids": [...], "label": int, ("token_type_ids": [...])}]` -> a batch of tensors."""
+
+    def __init__(self, pad_id: int = 0, pad_to_multiple_of: int | None = None) -> None:
+        self.pad_id = pad_id
+        self.pad_to_multiple_of = pad_to_multiple_of
+
+    def __call__(self, examples: list[dict[str, Any]]) -> dict[str, torch.Tensor]:
+        input_ids, attention_mask = pad_sequences(
+            [ex["input_ids"] for ex in examples], self.pad_id, self.pad_to_multiple_of
+        )
+        batch = {"input_ids": input_ids, "attention_mask": attention_mask}
+        if "token_type_ids" in examples[0]:
+            batch["token_type_ids"], _ = pad_sequences(
+                [ex["token_type_ids"] for ex in examples], 0, self.pad_to_multiple_of
+            )
+        if "label" in examples[0]:
+            batch["labels"] = torch.tensor([ex["label"] for ex in examples], dtype=torch.long)
+        return batch

@@ -1,0 +1,118 @@
+"""Subword tokenizers trained from scratch with HF `tokenizers`, cached on disk under a key of their settings."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from filelock import FileLock
+from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
+
+log = logging.getLogger(__name__)
+
+PAD, UNK, CLS, SEP, MASK = "[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"
+SPECIAL_TOKENS = [PAD, UNK, CLS, SEP, MASK]  # PAD first, so pad_id == 0
+
+
+@dataclass
+class TokenizerSettings:
+    """Everything that changes the trained vocabulary; its hash (with the corpus fingerprint) is the cache key."""
+
+    vocab_size: int = 16000
+    min_frequency: int = 2
+    lowercase: bool = True
+    strip_accents: bool | None = None  # None: follow `lowercase`, as BERT does
+    max_length: int = 128
+    algorithm: str = "wordpiece"
+    special_tokens: list[str] = field(default_factory=lambda: list(SPECIAL_TOKENS))
+
+
+def train_wordpiece(texts: Iterable[str], settings: TokenizerSettings) -> Tokenizer:
+    """A BERT-style WordPiece tokenizer: `[CLS] a [SEP]` (and `[CLS] a [SEP] b [SEP]` for pairs)."""
+    if settings.algorithm != "wordpiece":
+        raise ValueError(f"unknown tokenizer algorithm {settings.algorithm!r}; this data module supports 'wordpiece'")
+    tokenizer = Tokenizer(models.WordPiece(unk_token=UNK))
+    tokenizer.normalizer = normalizers.BertNormalizer(
+        clean_text=True,
+        handle_chinese_chars=True,
+        strip_accents=settings.strip_accents,
+        lowercase=settings.lowercase,
+    )
+    tokenizer.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    tokenizer.decoder = decoders.WordPiece()
+    trainer = trainers.WordPieceTrainer(
+        vocab_size=settings.vocab_size,
+        min_frequency=settings.min_frequency,
+        special_tokens=settings.special_tokens,
+        show_progress=False,
+    )
+    tokenizer.train_from_iterator(texts, trainer=trainer)
+    cls_id, sep_id = tokenizer.token_to_id(CLS), tokenizer.token_to_id(SEP)
+    tokenizer.post_processor = processors.TemplateProcessing(
+        single=f"{CLS} $A {SEP}",
+        pair=f"{CLS} $A {SEP} $B:1 {SEP}:1",
+        special_tokens=[(CLS, cls_id), (SEP, sep_id)],
+    )
+    configure_truncation(tokenizer, settings.max_length)
+    return tokenizer
+
+
+def configure_truncation(tokenizer: Tokenizer, max_length: int) -> Tokenizer:
+    tokenizer.no_padding()  # the collator pads per batch
+    tokenizer.enable_truncation(max_length=max_length)
+    return tokenizer
+
+
+def cache_key(settings: TokenizerSettings, corpus_fingerprint: str) -> str:
+    payload = json.dumps({"settings": asdict(settings), "corpus": corpus_fingerprint}, sort_keys=True)
+    return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+def files_fingerprint(paths: Iterable[str | os.PathLike]) -> str:
+    """Cheap corpus identity: each file's absolute path, size and modification time."""
+    parts = []
+    for path in sorted(Path(p).resolve() for p in paths):
+        stat = path.stat()
+        parts.append(f"{path}:{stat.st_size}:{int(stat.st_mtime)}")
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
+
+
+def save_atomic(tokenizer: Tokenizer, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tokenizer-", suffix=".json")
+    os.close(fd)
+    try:
+        tokenizer.save(tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+def load_or_train(
+    cache_dir: str | os.PathLike,
+    settings: TokenizerSettings,
+    corpus_fingerprint: str,
+    texts: Callable[[], Iterator[str]],
+) -> tuple[Tokenizer, Path]:
+    """Load the cached tokenizer for these settings and corpus, or train and cache it.
+
+    A file lock makes this safe to call from every DDP rank: one trains, the others wait and load.
+    """
+    path = Path(cache_dir) / "tokenizers" / cache_key(settings, corpus_fingerprint) / "tokenizer.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(path) + ".lock"):
+        if path.exists():
+            log.info("Loading cached tokenizer %s", path)
+            tokenizer = Tokenizer.from_file(str(path))
+        else:
+            log.info("Training a %s tokenizer (vocab %d) -> %s", settings.algorithm, settings.vocab_size, path)
+            tokenizer = train_wordpiece(texts(), settings)
+            save_atomic(tokenizer, path)
+    return configure_truncation(tokenizer, settings.max_length), path

@@ -1,0 +1,99 @@
+"""Attention modules: multi-head (self and cross) through `F.scaled_dot_product_attention`, and additive attention.
+
+Masks follow one convention everywhere: `attention_mask` is `[B, T]` with 1 (or True) at real tokens and 0 at padding.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+def key_padding_bias(attention_mask: torch.Tensor) -> torch.Tensor:
+    """`[B, T]` 1/0 mask -> boolean `[B, 1, 1, T]` mask for SDPA (True = may attend)."""
+    return attention_mask.bool()[:, None, None, :]
+
+
+class MultiHeadAttention(nn.Module):
+    """Multi-head attention with a fused QKV projection for self-attention.
+
+    For cross-attention (`is_cross=True`) queries come from `x` and keys/values from `memory`, through a fused KV
+    projection. Weights are laid out so that they map to HF BERT's separate query/key/value matrices by slicing.
+    """
+
+    def __init__(self, hidden_size: int, num_heads: int, dropout: float = 0.0, is_cross: bool = False) -> None:
+        super().__init__()
+        if hidden_size % num_heads:
+            raise ValueError(f"hidden_size={hidden_size} is not divisible by num_heads={num_heads}")
+        self.hidden_size = hidden_size
+        self.num_heads = num_heads
+        self.head_dim = hidden_size // num_heads
+        self.dropout = dropout
+        self.is_cross = is_cross
+        if is_cross:
+            self.q_proj = nn.Linear(hidden_size, hidden_size)
+            self.kv_proj = nn.Linear(hidden_size, 2 * hidden_size)
+        else:
+            self.qkv_proj = nn.Linear(hidden_size, 3 * hidden_size)
+        self.out_proj = nn.Linear(hidden_size, hidden_size)
+
+    def _split_heads(self, x: torch.Tensor) -> torch.Tensor:
+        batch, length, _ = x.shape
+        return x.view(batch, length, self.num_heads, self.head_dim).transpose(1, 2)
+
+    def forward(
+        self,
+        x: torch.Tensor,
+        attn_mask: torch.Tensor | None = None,
+        memory: torch.Tensor | None = None,
+        is_causal: bool = False,
+    ) -> torch.Tensor:
+        """`x`: `[B, T, H]`; `attn_mask`: boolean, broadcastable to `[B, heads, T, S]` (True = attend)."""
+        if self.is_cross:
+            if memory is None:
+                raise ValueError("cross-attention needs `memory`")
+            q = self.q_proj(x)
+            k, v = self.kv_proj(memory).chunk(2, dim=-1)
+        else:
+            q, k, v = self.qkv_proj(x).chunk(3, dim=-1)
+        q, k, v = self._split_heads(q), self._split_heads(k), self._split_heads(v)
+        out = F.scaled_dot_product_attention(
+            q,
+            k,
+            v,
+            attn_mask=attn_mask,
+            dropout_p=self.dropout if self.training else 0.0,
+            is_causal=is_causal and attn_mask is None,
+        )
+        batch, _, length, _ = out.shape
+        return self.out_proj(out.transpose(1, 2).reshape(batch, length, self.hidden_size))
+
+
+class AdditiveAttention(nn.Module):
+    """Bahdanau-style scorer: `score_t = v^T tanh(W h_t (+ U q))`, softmax over real positions.
+
+    With no query it is attention pooling over a sequence; with a query (a decoder state) it is Bahdanau attention.
+    """
+
+    def __init__(self, hidden_size: int, attention_size: int | None = None, query_size: int | None = None):
+        super().__init__()
+        attention_size = attention_size or hidden_size
+        self.key_proj = nn.Linear(hidden_size, attention_size, bias=True)
+        self.query_proj = nn.Linear(query_size, attention_size, bias=False) if query_size else None
+        self.score = nn.Linear(attention_size, 1, bias=False)
+
+    def forward(
+        self, keys: torch.Tensor, attention_mask: torch.Tensor, query: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Returns `(context [B, H], weights [B, T])`; padded positions get weight exactly 0."""
+        energy = self.key_proj(keys)
+        if query is not None:
+            if self.query_proj is None:
+                raise ValueError("this AdditiveAttention was built without query_size")
+            energy = energy + self.query_proj(query)[:, None, :]
+        scores = self.score(torch.tanh(energy)).squeeze(-1)
+        scores = scores.masked_fill(~attention_mask.bool(), torch.finfo(scores.dtype).min)
+        weights = torch.softmax(scores, dim=-1)
+        context = torch.bmm(weights.unsqueeze(1), keys).squeeze(1)
+        return context, weights

@@ -1,0 +1,73 @@
+"""Pooling and prediction heads on top of an encoder's `[B, T, H]` output."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from encoderlab.models.attention import AdditiveAttention
+
+POOLING_CHOICES = ("cls", "mean", "max", "attention")
+
+
+class Pooler(nn.Module):
+    """Sequence -> vector. `cls`: first token; `mean`/`max`: over real tokens only; `attention`: additive attention."""
+
+    def __init__(self, hidden_size: int, method: str = "cls") -> None:
+        super().__init__()
+        if method not in POOLING_CHOICES:
+            raise ValueError(f"unknown pooling {method!r}; choose one of {', '.join(POOLING_CHOICES)}")
+        self.method = method
+        self.attention = AdditiveAttention(hidden_size) if method == "attention" else None
+        self.last_weights: torch.Tensor | None = None  # attention weights of the last batch, for inspection
+
+    def forward(self, hidden: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        if self.method == "cls":
+            return hidden[:, 0]
+        mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+        if self.method == "mean":
+            return (hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)
+        if self.method == "max":
+            return hidden.masked_fill(mask == 0, torch.finfo(hidden.dtype).min).amax(1)
+        pooled, weights = self.attention(hidden, attention_mask)
+        self.last_weights = weights.detach()
+        return pooled
+
+
+class ClassificationHead(nn.Module):
+    """Dropout -> optional dense+tanh (BERT's pooler) -> linear to the classes."""
+
+    def __init__(self, hidden_size: int, num_classes: int, dropout: float = 0.1, dense: bool = True) -> None:
+        super().__init__()
+        self.dense = nn.Sequential(nn.Linear(hidden_size, hidden_size), nn.Tanh()) if dense else nn.Identity()
+        self.dropout = nn.Dropout(dropout)
+        self.classifier = nn.Linear(hidden_size, num_classes)
+
+    def forward(self, pooled: torch.Tensor) -> torch.Tensor:
+        return self.classifier(self.dropout(self.dense(pooled)))
+
+
+class SequenceClassifier(nn.Module):
+    """Encoder + pooling + head: `forward(input_ids, attention_mask) -> logits [B, C]`. Plain torch, compile-able."""
+
+    def __init__(
+        self,
+        encoder: nn.Module,
+        num_classes: int,
+        pooling: str = "cls",
+        head_dropout: float = 0.1,
+        head_dense: bool = True,
+    ) -> None:
+        super().__init__()
+        self.encoder = encoder
+        self.pooler = Pooler(encoder.hidden_size, pooling)
+        self.head = ClassificationHead(encoder.hidden_size, num_classes, head_dropout, head_dense)
+
+    def forward(
+        self,
+        input_ids: torch.Tensor,
+        attention_mask: torch.Tensor,
+        token_type_ids: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        hidden = self.encoder(input_ids, attention_mask, token_type_ids)
+        return self.head(self.pooler(hidden, attention_mask))

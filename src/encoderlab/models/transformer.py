@@ -1,0 +1,139 @@
+"""BERT-style Transformer encoder: embeddings, N blocks of self-attention + GELU feed-forward, pre- or post-LN.
+
+Parameter names follow the parts of HF's `BertModel` (word/position/token_type embeddings, attention, intermediate,
+output) so weights map both ways; Q, K and V are one fused matrix here and three in HF.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from encoderlab.models.attention import MultiHeadAttention, key_padding_bias
+
+
+@dataclass
+class TransformerConfig:
+    vocab_size: int
+    hidden_size: int = 512
+    num_layers: int = 4
+    num_heads: int = 8
+    intermediate_size: int | None = None  # default 4 * hidden_size
+    max_position: int = 512
+    type_vocab_size: int = 2
+    dropout: float = 0.1
+    attention_dropout: float = 0.1
+    norm_first: bool = False  # False: post-LN as in BERT; True: pre-LN (more stable for deep or fast schedules)
+    layer_norm_eps: float = 1e-12
+    pad_id: int = 0
+
+    def __post_init__(self) -> None:
+        if self.intermediate_size is None:
+            self.intermediate_size = 4 * self.hidden_size
+
+
+class Embeddings(nn.Module):
+    def __init__(self, cfg: TransformerConfig) -> None:
+        super().__init__()
+        self.word_embeddings = nn.Embedding(cfg.vocab_size, cfg.hidden_size, padding_idx=cfg.pad_id)
+        self.position_embeddings = nn.Embedding(cfg.max_position, cfg.hidden_size)
+        self.token_type_embeddings = nn.Embedding(cfg.type_vocab_size, cfg.hidden_size)
+        self.layer_norm = nn.LayerNorm(cfg.hidden_size, eps=cfg.layer_norm_eps)
+        self.dropout = nn.Dropout(cfg.dropout)
+        self.max_position = cfg.max_position
+
+    def forward(self, input_ids: torch.Tensor, token_type_ids: torch.Tensor | None = None) -> torch.Tensor:
+        length = input_ids.shape[1]
+        if length > self.max_position:
+            raise ValueError(
+                f"sequence length {length} exceeds max_position={self.max_position}; "
+                "lower data.max_length or raise model.encoder.max_position"
+            )
+        positions = torch.arange(length, device=input_ids.device)
+        x = self.word_embeddings(input_ids) + self.position_embeddings(positions)[None]
+        if token_type_ids is None:
+            x = x + self.token_type_embeddings.weight[0]
+        else:
+            x = x + self.token_type_embeddings(token_type_ids)
+        return self.dropout(self.layer_norm(x))
+
+
+class FeedForward(nn.Module):
+    def __init__(self, cfg: TransformerConfig) -> None:
+        super().__init__()
+        self.intermediate = nn.Linear(cfg.hidden_size, cfg.intermediate_size)
+        self.output = nn.Linear(cfg.intermediate_size, cfg.hidden_size)
+        self.dropout = nn.Dropout(cfg.dropout)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.dropout(self.output(F.gelu(self.intermediate(x))))
+
+
+class EncoderLayer(nn.Module):
+    def __init__(self, cfg: TransformerConfig) -> None:
+        super().__init__()
+        self.attention = MultiHeadAttention(cfg.hidden_size, cfg.num_heads, cfg.attention_dropout)
+        self.attention_norm = nn.LayerNorm(cfg.hidden_size, eps=cfg.layer_norm_eps)
+        self.feed_forward = FeedForward(cfg)
+        self.output_norm = nn.LayerNorm(cfg.hidden_size, eps=cfg.layer_norm_eps)
+        self.dropout = nn.Dropout(cfg.dropout)
+        self.norm_first = cfg.norm_first
+
+    def forward(self, x: torch.Tensor, attn_mask: torch.Tensor | None) -> torch.Tensor:
+        if self.norm_first:
+            x = x + self.dropout(self.attention(self.attention_norm(x), attn_mask))
+            return x + self.feed_forward(self.output_norm(x))
+        x = self.attention_norm(x + self.dropout(self.attention(x, attn_mask)))
+        return self.output_norm(x + self.feed_forward(x))
+
+
+class TransformerEncoder(nn.Module):
+    """`forward(input_ids, attention_mask) -> hidden [B, T, H]`; padding never changes outputs at real positions."""
+
+    def __init__(self, vocab_size: int, **kwargs) -> None:
+        super().__init__()
+        self.config = TransformerConfig(vocab_size=vocab_size, **kwargs)
+        cfg = self.config
+        self.embeddings = Embeddings(cfg)
+        self.layers = nn.ModuleList(EncoderLayer(cfg) for _ in range(cfg.num_layers))
+        self.final_norm = nn.LayerNorm(cfg.hidden_size, eps=cfg.layer_norm_eps) if cfg.norm_first else None
+        self.apply(self._init_weights)
+
+    @property
+    def hidden_size(self) -> int:
+        return self.config.hidden_size
+
+    @property
+    def input_embeddings(self) -> nn.Embedding:
+        return self.embeddings.word_embeddings
+
+    def _init_weights(self, module: nn.Module) -> None:
+        # BERT's initialisation: N(0, 0.02) for every matrix, zero biases, unit LayerNorm.
+        if isinstance(module, nn.Linear):
+            nn.init.normal_(module.weight, std=0.02)
+            if module.bias is not None:
+                nn.init.zeros_(module.bias)
+        elif isinstance(module, nn.Embedding):
+            nn.init.normal_(module.weight, std=0.02)
+            if module.padding_idx is not None:
+                module.weight.data[module.padding_idx].zero_()
+
+    def forward(
+        self,
+        input_ids: torch.Tensor,
+        attention_mask: torch.Tensor | None = None,
+        token_type_ids: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        attn_mask = None if attention_mask is None else key_padding_bias(attention_mask)
+        x = self.embeddings(input_ids, token_type_ids)
+        for layer in self.layers:
+            x = layer(x, attn_mask)
+        if self.final_norm is not None:
+            x = self.final_norm(x)
+        return x
+
+    def extra_repr(self) -> str:
+        return ", ".join(f"{k}={v}" for k, v in asdict(self.config).items() if k != "vocab_size")

@@ -1,0 +1,70 @@
+"""Optimizer parameter groups and learning-rate schedules (as `LambdaLR`s stepped every optimizer step)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import torch
+from torch import nn
+from torch.optim.lr_scheduler import LambdaLR
+
+
+def param_groups(module: nn.Module, weight_decay: float) -> list[dict]:
+    """Weight decay on matrices only (embeddings and linear weights), never on biases or norms (as nanoGPT)."""
+    params = [p for p in module.parameters() if p.requires_grad]
+    return [
+        {"params": [p for p in params if p.ndim >= 2], "weight_decay": weight_decay},
+        {"params": [p for p in params if p.ndim < 2], "weight_decay": 0.0},
+    ]
+
+
+def _warmup_steps(total_steps: int, warmup_steps: int | None, warmup_ratio: float) -> int:
+    return warmup_steps if warmup_steps is not None else int(warmup_ratio * total_steps)
+
+
+def _schedule(shape: Callable[[float], float], warmup: int, total_steps: int) -> Callable[[int], float]:
+    def factor(step: int) -> float:
+        if step < warmup:
+            return (step + 1) / warmup
+        progress = (step - warmup) / max(1, total_steps - warmup)
+        return shape(min(progress, 1.0))
+
+    return factor
+
+
+def linear_warmup(
+    optimizer: torch.optim.Optimizer,
+    total_steps: int,
+    warmup_steps: int | None = None,
+    warmup_ratio: float = 0.06,
+) -> LambdaLR:
+    """Linear warm-up to the peak learning rate, then linear decay to zero at `total_steps` (BERT's schedule)."""
+    warmup = _warmup_steps(total_steps, warmup_steps, warmup_ratio)
+    return LambdaLR(optimizer, _schedule(lambda p: 1.0 - p, warmup, total_steps))
+
+
+def cosine(
+    optimizer: torch.optim.Optimizer,
+    total_steps: int,
+    warmup_steps: int | None = None,
+    warmup_ratio: float = 0.06,
+    min_ratio: float = 0.0,
+) -> LambdaLR:
+    """Linear warm-up, then cosine decay to `min_ratio` of the peak."""
+    warmup = _warmup_steps(total_steps, warmup_steps, warmup_ratio)
+    return LambdaLR(
+        optimizer,
+        _schedule(lambda p: min_ratio + (1 - min_ratio) * 0.5 * (1 + math.cos(math.pi * p)), warmup, total_steps),
+    )
+
+
+def constant(
+    optimizer: torch.optim.Optimizer,
+    total_steps: int,
+    warmup_steps: int | None = 0,
+    warmup_ratio: float = 0.0,
+) -> LambdaLR:
+    """Constant learning rate, after an optional linear warm-up."""
+    warmup = _warmup_steps(total_steps, warmup_steps, warmup_ratio)
+    return LambdaLR(optimizer, _schedule(lambda p: 1.0, warmup, total_steps))

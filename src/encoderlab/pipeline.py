@@ -1,0 +1,167 @@
+"""`run(cfg)`: data module + task + callbacks + loggers + Trainer -> fit -> test the best checkpoint -> metrics."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import lightning as L
+import torch
+from hydra.core.hydra_config import HydraConfig
+from hydra.utils import get_class, instantiate
+from lightning.pytorch.callbacks import LearningRateMonitor, ModelCheckpoint
+from lightning.pytorch.loggers import Logger, WandbLogger
+from omegaconf import DictConfig, OmegaConf
+
+from encoderlab.callbacks import AtomicCheckpointIO
+from encoderlab.errors import ConfigError
+
+log = logging.getLogger(__name__)
+
+CONF_DIR = Path(__file__).resolve().parents[2] / "conf"
+
+
+def models_of_family(families: tuple[str, ...]) -> list[str]:
+    """Names of the model configs whose `family` is one of `families` (read from conf/model/*.yaml)."""
+    names = []
+    for path in sorted((CONF_DIR / "model").glob("*.yaml")):
+        if OmegaConf.load(path).get("family", "encoder") in families:
+            names.append(path.stem)
+    return names
+
+
+def check_model_fits_task(cfg: DictConfig) -> None:
+    """Stop before any data is read when the model can't serve the data's task."""
+    task_cls = get_class(cfg.task._target_)
+    family = cfg.model.get("family", "encoder")
+    if family not in task_cls.accepts:
+        raise ConfigError(
+            f"model={cfg.model.name} is a {family} model, but data={cfg.data.name} needs a "
+            f"{'/'.join(task_cls.accepts)} model; models that fit: {', '.join(models_of_family(task_cls.accepts))}"
+        )
+
+
+def instantiate_all(section: DictConfig | None) -> list[Any]:
+    """Instantiate every `_target_` entry of a config section (`callbacks`, `logger`); skip nulls."""
+    if not section:
+        return []
+    return [instantiate(conf) for conf in section.values() if isinstance(conf, DictConfig) and "_target_" in conf]
+
+
+def count_parameters(module: torch.nn.Module) -> tuple[int, int]:
+    total = sum(p.numel() for p in module.parameters())
+    trainable = sum(p.numel() for p in module.parameters() if p.requires_grad)
+    return total, trainable
+
+
+def git_commit() -> str:
+    root = Path(__file__).resolve().parents[2]
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain"], cwd=root, capture_output=True, text=True).stdout
+        return commit + ("-dirty" if dirty.strip() else "")
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def device_description() -> str:
+    if torch.cuda.is_available():
+        return f"{torch.cuda.get_device_name(0)} x{torch.cuda.device_count()}"
+    return (
+        f"CPU {platform.processor() or platform.machine()} ({os.cpu_count()} cores, {torch.get_num_threads()} threads)"
+    )
+
+
+def command_line() -> str:
+    if HydraConfig.initialized():
+        overrides = HydraConfig.get().overrides.task
+        return " ".join(["python train.py", *overrides])
+    return " ".join(sys.argv)
+
+
+def run(cfg: DictConfig) -> dict[str, float]:
+    started = time.perf_counter()
+    check_model_fits_task(cfg)
+    L.seed_everything(cfg.seed, workers=True)
+    output_dir = Path(cfg.paths.output_dir)
+    output_dir.mkdir(parents=True, exist_ok=True)
+
+    datamodule = instantiate(cfg.data)
+    tokenizer = datamodule.tokenizer  # trained once on the training split, then read from the cache
+    task = instantiate(
+        cfg.task,
+        model=cfg.model,
+        vocab_size=datamodule.vocab_size,
+        num_classes=datamodule.num_classes,
+        label_names=datamodule.label_names,
+        optimizer=cfg.optimizer,
+        scheduler=cfg.scheduler,
+        pad_id=datamodule.pad_id,
+        _recursive_=False,
+    )
+    task.tokenizer_json = tokenizer.to_str()
+    total, trainable = count_parameters(task.net)
+    log.info("%s: %.2f M parameters (%.2f M trainable)", cfg.model.name, total / 1e6, trainable / 1e6)
+
+    loggers: list[Logger] = instantiate_all(cfg.get("logger"))
+    callbacks = instantiate_all(cfg.get("callbacks"))
+    if not loggers:  # LearningRateMonitor refuses to run without a logger
+        callbacks = [c for c in callbacks if not isinstance(c, LearningRateMonitor)]
+    trainer: L.Trainer = instantiate(
+        cfg.trainer, callbacks=callbacks, logger=loggers or False, plugins=[AtomicCheckpointIO()]
+    )
+    for logger in loggers:
+        logger.log_hyperparams(
+            {
+                "config": OmegaConf.to_container(cfg, resolve=True),
+                "model/params_total": total,
+                "model/params_trainable": trainable,
+            }
+        )
+
+    checkpoint_cb = next((c for c in callbacks if isinstance(c, ModelCheckpoint)), None)
+    if checkpoint_cb is not None and trainer.is_global_zero:
+        Path(checkpoint_cb.dirpath).mkdir(parents=True, exist_ok=True)
+        tokenizer.save(str(Path(checkpoint_cb.dirpath) / "tokenizer.json"))
+
+    try:
+        trainer.fit(task, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"))
+        metrics = {k: float(v) for k, v in trainer.callback_metrics.items()}
+        best = checkpoint_cb.best_model_path if checkpoint_cb is not None else ""
+        if cfg.get("test", True):
+            # the best checkpoint's weights, not the last epoch's (fast_dev_run writes no checkpoint)
+            trainer.test(task, datamodule=datamodule, ckpt_path=best or None)
+            metrics.update({k: float(v) for k, v in trainer.callback_metrics.items() if k.startswith("test/")})
+        summary = {
+            "command": command_line(),
+            "commit": git_commit(),
+            "device": device_description(),
+            "precision": str(cfg.trainer.get("precision")),
+            "model": cfg.model.name,
+            "data": cfg.data.name,
+            "seed": cfg.seed,
+            "params_total": total,
+            "params_trainable": trainable,
+            "epochs": trainer.current_epoch,
+            "global_steps": trainer.global_step,
+            "wall_time_sec": round(time.perf_counter() - started, 1),
+            "best_checkpoint": best,
+            "metrics": metrics,
+        }
+        if trainer.is_global_zero:
+            (output_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+        return metrics
+    finally:
+        if any(isinstance(logger, WandbLogger) for logger in loggers):
+            import wandb
+
+            wandb.finish()  # one W&B run per job, also between multirun jobs

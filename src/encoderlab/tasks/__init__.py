@@ -1,0 +1,1 @@
+"""LightningModules, one per objective. They hold a plain `nn.Module` and never parse files."""

@@ -1,0 +1,62 @@
+"""What every task shares: optimizer + schedule from config, the tokenizer inside each checkpoint, compilation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import lightning as L
+import torch
+from hydra.utils import instantiate
+from omegaconf import DictConfig, OmegaConf
+from torch import nn
+
+from encoderlab.optim import param_groups
+
+CHECKPOINT_KEY = "encoderlab"
+
+
+def to_container(value: Any) -> Any:
+    return OmegaConf.to_container(value, resolve=True) if isinstance(value, DictConfig) else value
+
+
+class Task(L.LightningModule):
+    """Subclasses build `self.net` (a plain `nn.Module`) and call `self.forward_net(...)` to run it.
+
+    `tokenizer_json` (the serialized HF tokenizer) travels inside every checkpoint, so a checkpoint alone is enough
+    to predict; it is kept out of the hyperparameters so loggers don't receive a megabyte of JSON.
+    """
+
+    net: nn.Module
+    accepts: tuple[str, ...] = ()  # model families (conf/model/*.yaml `family`) this task can train
+
+    def __init__(self, optimizer: dict, scheduler: dict | None = None, compile: bool = False) -> None:
+        super().__init__()
+        self.optimizer_cfg = to_container(optimizer)
+        self.scheduler_cfg = to_container(scheduler)
+        self.compile = compile
+        self.tokenizer_json: str | None = None
+
+    def configure_model(self) -> None:
+        # Compile the inner module, never the LightningModule; kept out of the module tree (object.__setattr__)
+        # so state_dict keys stay free of `_orig_mod.` and checkpoints load with or without compilation.
+        if self.compile and "_compiled_net" not in self.__dict__:
+            object.__setattr__(self, "_compiled_net", torch.compile(self.net, dynamic=None))
+
+    def forward_net(self, *args: Any, **kwargs: Any) -> Any:
+        return self.__dict__.get("_compiled_net", self.net)(*args, **kwargs)
+
+    def configure_optimizers(self) -> dict:
+        cfg = dict(self.optimizer_cfg)
+        weight_decay = cfg.pop("weight_decay", 0.0)
+        optimizer = instantiate({**cfg, "_partial_": True})(params=param_groups(self.net, weight_decay))
+        if not self.scheduler_cfg:
+            return {"optimizer": optimizer}
+        total_steps = int(self.trainer.estimated_stepping_batches)
+        scheduler = instantiate({**self.scheduler_cfg, "_partial_": True})(optimizer=optimizer, total_steps=total_steps)
+        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
+
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        checkpoint[CHECKPOINT_KEY] = {"tokenizer": self.tokenizer_json}
+
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        self.tokenizer_json = checkpoint.get(CHECKPOINT_KEY, {}).get("tokenizer")

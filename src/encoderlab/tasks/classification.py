@@ -1,0 +1,131 @@
+"""Sequence classification: any encoder + pooling + head, cross-entropy, torchmetrics."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from hydra.utils import instantiate
+from torchmetrics import MaxMetric, MetricCollection
+from torchmetrics.classification import AUROC, Accuracy, F1Score, Precision, Recall
+
+from encoderlab.models.heads import SequenceClassifier
+from encoderlab.tasks.base import Task, to_container
+
+
+def classification_metrics(num_classes: int) -> MetricCollection:
+    """Binary metrics (positive class) for 2 classes, macro averages otherwise."""
+    if num_classes == 2:
+        kwargs: dict[str, Any] = {"task": "binary"}
+    else:
+        kwargs = {"task": "multiclass", "num_classes": num_classes, "average": "macro"}
+    return MetricCollection(
+        {
+            "acc": Accuracy(**{**kwargs, "average": "micro"} if num_classes > 2 else kwargs),
+            "f1": F1Score(**kwargs),
+            "precision": Precision(**kwargs),
+            "recall": Recall(**kwargs),
+            "auroc": AUROC(**kwargs),
+        }
+    )
+
+
+class ClassificationTask(Task):
+    accepts = ("encoder",)
+
+    def __init__(
+        self,
+        model: dict,
+        vocab_size: int,
+        num_classes: int,
+        label_names: list[str],
+        optimizer: dict,
+        scheduler: dict | None = None,
+        pad_id: int = 0,
+        compile: bool = False,
+        label_smoothing: float = 0.0,
+        monitor: str = "val/acc",
+        monitor_mode: str = "max",
+    ) -> None:
+        super().__init__(optimizer, scheduler, compile)
+        model = to_container(model)
+        self.save_hyperparameters(
+            {
+                "model": model,
+                "vocab_size": vocab_size,
+                "num_classes": num_classes,
+                "label_names": list(label_names),
+                "optimizer": self.optimizer_cfg,
+                "scheduler": self.scheduler_cfg,
+                "pad_id": pad_id,
+                "compile": compile,
+                "label_smoothing": label_smoothing,
+            }
+        )
+        encoder = instantiate(model["encoder"], vocab_size=vocab_size, pad_id=pad_id)
+        head = model.get("head", {})
+        self.net = SequenceClassifier(
+            encoder,
+            num_classes,
+            pooling=model.get("pooling", "cls"),
+            head_dropout=head.get("dropout", 0.1),
+            head_dense=head.get("dense", True),
+        )
+        self.label_smoothing = label_smoothing
+        metrics = classification_metrics(num_classes)
+        self.train_metrics = metrics.clone(prefix="train/")
+        self.val_metrics = metrics.clone(prefix="val/")
+        self.test_metrics = metrics.clone(prefix="test/")
+        self.val_acc_best = MaxMetric()
+
+    def forward(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        return self.forward_net(batch["input_ids"], batch["attention_mask"], batch.get("token_type_ids"))
+
+    def _probabilities(self, logits: torch.Tensor) -> torch.Tensor:
+        probs = logits.float().softmax(-1)
+        return probs[:, 1] if self.hparams.num_classes == 2 else probs
+
+    def _step(self, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+        logits = self(batch)
+        loss = F.cross_entropy(logits.float(), batch["labels"], label_smoothing=self.label_smoothing)
+        return loss, self._probabilities(logits.detach())
+
+    def on_train_start(self) -> None:
+        # the sanity check's validation must not count towards the best accuracy
+        self.val_metrics.reset()
+        self.val_acc_best.reset()
+
+    def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
+        loss, probs = self._step(batch)
+        self.train_metrics["acc"].update(probs, batch["labels"])
+        batch_size = batch["labels"].shape[0]
+        self.log("train/loss", loss, on_step=True, on_epoch=True, prog_bar=True, batch_size=batch_size)
+        self.log("train/acc", self.train_metrics["acc"], on_step=False, on_epoch=True, batch_size=batch_size)
+        return loss
+
+    def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
+        loss, probs = self._step(batch)
+        self.val_metrics.update(probs, batch["labels"])
+        self.log("val/loss", loss, on_epoch=True, prog_bar=True, batch_size=batch["labels"].shape[0])
+
+    def on_validation_epoch_end(self) -> None:
+        metrics = self.val_metrics.compute()
+        self.val_metrics.reset()
+        accuracy = metrics.pop("val/acc")
+        self.val_acc_best.update(accuracy)
+        self.log_dict(metrics, sync_dist=True)
+        self.log("val/acc", accuracy, prog_bar=True, sync_dist=True)
+        self.log("val/acc_best", self.val_acc_best.compute(), prog_bar=True, sync_dist=True)
+
+    def test_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
+        loss, probs = self._step(batch)
+        self.test_metrics.update(probs, batch["labels"])
+        self.log("test/loss", loss, on_epoch=True, batch_size=batch["labels"].shape[0])
+
+    def on_test_epoch_end(self) -> None:
+        self.log_dict(self.test_metrics.compute(), sync_dist=True)
+        self.test_metrics.reset()
+
+    def predict_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
+        return self(batch).float().softmax(-1)
