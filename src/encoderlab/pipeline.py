@@ -18,7 +18,7 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.utils import get_class, instantiate
 from lightning.pytorch.callbacks import LearningRateMonitor, ModelCheckpoint
 from lightning.pytorch.loggers import Logger, WandbLogger
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig, OmegaConf, open_dict
 
 from encoderlab.callbacks import AtomicCheckpointIO
 from encoderlab.errors import ConfigError
@@ -46,6 +46,14 @@ def check_model_fits_task(cfg: DictConfig) -> None:
             f"model={cfg.model.name} is a {family} model, but data={cfg.data.name} needs a "
             f"{'/'.join(task_cls.accepts)} model; models that fit: {', '.join(models_of_family(task_cls.accepts))}"
         )
+
+
+def resolved_config(cfg: DictConfig) -> dict[str, Any]:
+    """The run's config as plain data, without Hydra's own node (present when composed by tests)."""
+    cfg = cfg.copy()
+    with open_dict(cfg):
+        cfg.pop("hydra", None)
+    return OmegaConf.to_container(cfg, resolve=True)
 
 
 def instantiate_all(section: DictConfig | None) -> list[Any]:
@@ -100,12 +108,9 @@ def run(cfg: DictConfig) -> dict[str, float]:
     task = instantiate(
         cfg.task,
         model=cfg.model,
-        vocab_size=datamodule.vocab_size,
-        num_classes=datamodule.num_classes,
-        label_names=datamodule.label_names,
         optimizer=cfg.optimizer,
         scheduler=cfg.scheduler,
-        pad_id=datamodule.pad_id,
+        **datamodule.task_kwargs(),  # what the task must know of the data: vocabulary, labels, special ids
         _recursive_=False,
     )
     task.tokenizer_json = tokenizer.to_str()
@@ -122,16 +127,15 @@ def run(cfg: DictConfig) -> dict[str, float]:
     for logger in loggers:
         logger.log_hyperparams(
             {
-                "config": OmegaConf.to_container(cfg, resolve=True),
+                "config": resolved_config(cfg),
                 "model/params_total": total,
                 "model/params_trainable": trainable,
             }
         )
 
     checkpoint_cb = next((c for c in callbacks if isinstance(c, ModelCheckpoint)), None)
-    if checkpoint_cb is not None and trainer.is_global_zero:
-        Path(checkpoint_cb.dirpath).mkdir(parents=True, exist_ok=True)
-        tokenizer.save(str(Path(checkpoint_cb.dirpath) / "tokenizer.json"))
+    if trainer.is_global_zero:  # each checkpoint carries it too; this copy is for humans and other tools
+        tokenizer.save(str(output_dir / "tokenizer.json"))
 
     try:
         trainer.fit(task, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"))

@@ -113,6 +113,15 @@ class TextClassificationDataModule(L.LightningDataModule):
     def pad_id(self) -> int:
         return self.tokenizer.token_to_id(PAD)
 
+    def task_kwargs(self) -> dict[str, Any]:
+        """What the task needs from the data to build its model (the pipeline passes these on)."""
+        return {
+            "vocab_size": self.vocab_size,
+            "num_classes": self.num_classes,
+            "label_names": self.label_names,
+            "pad_id": self.pad_id,
+        }
+
     # -- Lightning hooks ------------------------------------------------------------------------------------------
     def prepare_data(self) -> None:
         # Once per node: fetch (hub) or check (local) the raw data and build the tokenizer cache.

@@ -1,0 +1,82 @@
+"""`train.py` as users run it: a real process, real Hydra, the real (tiny) data on disk."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import ROOT
+
+
+def train(tmp_path: Path, *overrides: str, data_dir: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "WANDB_MODE": "offline"}
+    command = [
+        sys.executable,
+        str(ROOT / "train.py"),
+        f"paths.root_dir={tmp_path}",
+        f"paths.data_dir={data_dir}",
+        f"paths.cache_dir={tmp_path / 'cache'}",
+        *overrides,
+    ]
+    return subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
+
+
+def test_train_py_runs_and_leaves_config_checkpoints_and_logs(tmp_path: Path, tiny_data_dir: Path) -> None:
+    result = train(
+        tmp_path,
+        "model=bilstm",
+        "model.encoder.hidden_size=32",
+        "model.encoder.embedding_size=32",
+        "data.tokenizer.vocab_size=200",
+        "trainer.max_epochs=1",
+        "logger=csv",
+        data_dir=tiny_data_dir,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    [run_dir] = list((tmp_path / "logs" / "bilstm-sst2" / "runs").iterdir())
+    assert (run_dir / ".hydra" / "config.yaml").exists()
+    assert (run_dir / "train.log").exists()
+    assert (run_dir / "checkpoints" / "last.ckpt").exists()
+    assert (run_dir / "csv" / "metrics.csv").exists()
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert summary["command"].startswith("python train.py") and "model=bilstm" in summary["command"]
+    assert 0.0 <= summary["metrics"]["test/acc"] <= 1.0
+
+
+def test_unknown_model_lists_the_choices(tmp_path: Path, tiny_data_dir: Path) -> None:
+    result = train(tmp_path, "model=bert_huge", data_dir=tiny_data_dir)
+    assert result.returncode != 0
+    assert "Could not find 'model/bert_huge'" in result.stderr
+    assert "bert_small" in result.stderr and "bilstm_attn" in result.stderr
+
+
+def test_unknown_data_lists_the_choices(tmp_path: Path, tiny_data_dir: Path) -> None:
+    result = train(tmp_path, "data=imdb", data_dir=tiny_data_dir)
+    assert result.returncode != 0
+    assert "Could not find 'data/imdb'" in result.stderr and "sst2" in result.stderr
+
+
+def test_missing_data_offline_is_one_line_naming_path_and_make_data(tmp_path: Path) -> None:
+    result = train(tmp_path, "model=bert_tiny", "logger=none", data_dir=tmp_path / "empty")
+    assert result.returncode == 2
+    error_lines = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(error_lines) == 1, result.stderr[-2000:]
+    assert str(tmp_path / "empty" / "sst2" / "train.tsv.gz") in error_lines[0]
+    assert "make data" in error_lines[0]
+    assert "Traceback" not in result.stderr
+
+
+def test_model_that_cannot_serve_the_task_is_one_line(tmp_path: Path, tiny_data_dir: Path) -> None:
+    result = train(tmp_path, "model=lstm", "model.family=seq2seq", "logger=none", data_dir=tiny_data_dir)
+    assert result.returncode == 2
+    assert "error: model=lstm is a seq2seq model, but data=sst2 needs a encoder model" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_mistyped_trainer_key_is_named(tmp_path: Path, tiny_data_dir: Path) -> None:
+    result = train(tmp_path, "trainer.max_epoch=2", data_dir=tiny_data_dir)
+    assert result.returncode != 0
+    assert "trainer.max_epoch" in result.stderr
