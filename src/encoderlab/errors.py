@@ -1,8 +1,10 @@
-"""Errors that are the user's to fix: `train.py` prints them as one line, without a traceback."""
+"""Errors that are the user's to fix (or to act on): `train.py` prints them as one line, without a traceback."""
 
 
 class UserError(Exception):
     """A problem with the user's config, data or files; the message says what is wrong and how to fix it."""
+
+    exit_code = 2
 
 
 class DataNotFoundError(UserError):
@@ -11,3 +13,19 @@ class DataNotFoundError(UserError):
 
 class ConfigError(UserError):
     pass
+
+
+class CheckpointError(UserError):
+    pass
+
+
+class NonFiniteLossError(UserError):
+    pass
+
+
+class TrainingInterrupted(UserError):
+    """A signal stopped training after a resumable checkpoint was written; exits with 128 + the signal number."""
+
+    def __init__(self, message: str, signal_number: int) -> None:
+        super().__init__(message)
+        self.exit_code = 128 + signal_number

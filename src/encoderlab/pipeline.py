@@ -20,7 +20,10 @@ from lightning.pytorch.callbacks import LearningRateMonitor, ModelCheckpoint
 from lightning.pytorch.loggers import Logger, WandbLogger
 from omegaconf import DictConfig, OmegaConf, open_dict
 
-from encoderlab.callbacks import AtomicCheckpointIO
+from encoderlab.callbacks import AtomicCheckpointIO, SaveOnInterrupt
+from encoderlab.checkpoints import check_compatible, resolve_checkpoint
+from encoderlab.config_checks import check_combinations, check_types
+from encoderlab.distributed import patch_lightning_ddp_launcher, reset_distributed_state, snapshot_distributed_env
 from encoderlab.errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -99,6 +102,12 @@ def command_line() -> str:
 def run(cfg: DictConfig) -> dict[str, float]:
     started = time.perf_counter()
     check_model_fits_task(cfg)
+    check_types(cfg)
+    check_combinations(cfg)
+    ckpt_path = resolve_checkpoint(cfg.get("ckpt_path"), cfg.paths.log_dir, cfg.run_name)
+    if HydraConfig.initialized():
+        patch_lightning_ddp_launcher()
+    distributed_env = snapshot_distributed_env()
     L.seed_everything(cfg.seed, workers=True)
     output_dir = Path(cfg.paths.output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
@@ -114,6 +123,9 @@ def run(cfg: DictConfig) -> dict[str, float]:
         _recursive_=False,
     )
     task.tokenizer_json = tokenizer.to_str()
+    if ckpt_path is not None:
+        check_compatible(ckpt_path, dict(task.hparams), task.tokenizer_json)
+        log.info("Resuming from %s", ckpt_path)
     total, trainable = count_parameters(task.net)
     log.info("%s: %.2f M parameters (%.2f M trainable)", cfg.model.name, total / 1e6, trainable / 1e6)
 
@@ -121,6 +133,12 @@ def run(cfg: DictConfig) -> dict[str, float]:
     callbacks = instantiate_all(cfg.get("callbacks"))
     if not loggers:  # LearningRateMonitor refuses to run without a logger
         callbacks = [c for c in callbacks if not isinstance(c, LearningRateMonitor)]
+    for callback in callbacks:
+        if isinstance(callback, SaveOnInterrupt):
+            callback.resume_hint = command_line()
+        if isinstance(callback, ModelCheckpoint) and ckpt_path is not None:
+            # a resumed run keeps writing into its checkpoint folder, so best-k tracking and last.ckpt carry on
+            callback.dirpath = str(ckpt_path.parent)
     trainer: L.Trainer = instantiate(
         cfg.trainer, callbacks=callbacks, logger=loggers or False, plugins=[AtomicCheckpointIO()]
     )
@@ -133,12 +151,12 @@ def run(cfg: DictConfig) -> dict[str, float]:
             }
         )
 
-    checkpoint_cb = next((c for c in callbacks if isinstance(c, ModelCheckpoint)), None)
+    checkpoint_cb = next((c for c in callbacks if isinstance(c, ModelCheckpoint) and c.monitor), None)
     if trainer.is_global_zero:  # each checkpoint carries it too; this copy is for humans and other tools
         tokenizer.save(str(output_dir / "tokenizer.json"))
 
     try:
-        trainer.fit(task, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"))
+        trainer.fit(task, datamodule=datamodule, ckpt_path=ckpt_path)
         metrics = {k: float(v) for k, v in trainer.callback_metrics.items()}
         best = checkpoint_cb.best_model_path if checkpoint_cb is not None else ""
         if cfg.get("test", True):
@@ -159,6 +177,7 @@ def run(cfg: DictConfig) -> dict[str, float]:
             "global_steps": trainer.global_step,
             "wall_time_sec": round(time.perf_counter() - started, 1),
             "best_checkpoint": best,
+            "resumed_from": str(ckpt_path) if ckpt_path else None,
             "metrics": metrics,
         }
         if trainer.is_global_zero:
@@ -169,3 +188,4 @@ def run(cfg: DictConfig) -> dict[str, float]:
             import wandb
 
             wandb.finish()  # one W&B run per job, also between multirun jobs
+        reset_distributed_state(distributed_env)

@@ -17,6 +17,6 @@ def main(cfg: DictConfig) -> float | None:
         metrics = run(cfg)
     except UserError as error:
         print(f"error: {error}", file=sys.stderr)
-        sys.exit(2)
+        sys.exit(error.exit_code)
     value = metrics.get(cfg.get("optimized_metric"))
     return None if value is None else float(value)

@@ -13,13 +13,15 @@ from pathlib import Path
 from typing import Any
 
 import lightning as L
+import torch
 from datasets import Dataset, DatasetDict
 from tokenizers import Tokenizer
-from torch.utils.data import DataLoader, RandomSampler, SequentialSampler
+from torch.utils.data import DataLoader, SequentialSampler
 
 from encoderlab.data.collate import ClassificationCollator
-from encoderlab.data.sampler import LengthBucketBatchSampler
+from encoderlab.data.sampler import LengthBucketBatchSampler, SeededRandomSampler
 from encoderlab.data.tokenizer import PAD, TokenizerSettings, load_or_train
+from encoderlab.data.validation import drop_empty_texts
 from encoderlab.errors import UserError
 
 log = logging.getLogger(__name__)
@@ -76,7 +78,8 @@ class TextClassificationDataModule(L.LightningDataModule):
 
     def load_splits(self) -> DatasetDict:
         if self._raw is None:
-            self._raw = self.read_splits()
+            splits = self.read_splits()
+            self._raw = DatasetDict({split: drop_empty_texts(data, split) for split, data in splits.items()})
         return self._raw
 
     @abstractmethod
@@ -157,9 +160,14 @@ class TextClassificationDataModule(L.LightningDataModule):
     def _check_splits(self, raw: DatasetDict) -> None:
         for split in SPLITS:
             if split not in raw or len(raw[split]) == 0:
-                raise UserError(f"the {split} split of {type(self).__name__} is empty or missing")
+                raise UserError(
+                    f"the {split} split of data={self.name} has no examples (missing, empty, or only empty texts); "
+                    "check the data files"
+                )
             labels = set(raw[split].unique("label"))
-            unknown = sorted(label for label in labels if not 0 <= label < self.num_classes)
+            unknown = sorted(
+                (label for label in labels if not (isinstance(label, int) and 0 <= label < self.num_classes)), key=str
+            )
             if unknown:
                 raise UserError(
                     f"{split} split has labels {unknown} outside 0..{self.num_classes - 1} "
@@ -168,23 +176,25 @@ class TextClassificationDataModule(L.LightningDataModule):
 
     def _loader(self, split: str, train: bool) -> DataLoader:
         dataset = self.datasets[split]
-        collate = ClassificationCollator(self.pad_id, self.pad_to_multiple_of)
         common = {
-            "collate_fn": collate,
+            "collate_fn": ClassificationCollator(self.pad_id, self.pad_to_multiple_of),
             "num_workers": self.num_workers,
             "pin_memory": self.pin_memory,
             "persistent_workers": self.num_workers > 0,
+            # its own generator: creating an iterator then never draws from the global RNG (which dropout uses),
+            # so a resumed run continues exactly
+            "generator": torch.Generator().manual_seed(self.seed),
         }
-        if train and self.length_bucketing:
+        if not train:
+            return DataLoader(dataset, batch_size=self.eval_batch_size, sampler=SequentialSampler(dataset), **common)
+        sampler = SeededRandomSampler(dataset, seed=self.seed)
+        if self.length_bucketing:
             lengths = [len(ids) for ids in dataset["input_ids"]]
-            sampler = RandomSampler(dataset)
             batch_sampler = LengthBucketBatchSampler(
                 sampler, self.batch_size, drop_last=False, lengths=lengths, seed=self.seed
             )
             return DataLoader(dataset, batch_sampler=batch_sampler, **common)
-        sampler = RandomSampler(dataset) if train else SequentialSampler(dataset)
-        batch_size = self.batch_size if train else self.eval_batch_size
-        return DataLoader(dataset, batch_size=batch_size, sampler=sampler, **common)
+        return DataLoader(dataset, batch_size=self.batch_size, sampler=sampler, **common)
 
     def train_dataloader(self) -> DataLoader:
         return self._loader("train", train=True)

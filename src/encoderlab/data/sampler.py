@@ -1,16 +1,39 @@
-"""Length bucketing: batches of similar-length sequences, so dynamic padding wastes little compute."""
+"""Samplers whose order depends only on (seed, epoch): reproducible runs and exact resumes.
+
+Lightning calls `set_epoch` on a loader's sampler and batch sampler before every epoch, also after a resume, so
+epoch k draws the same order whether the run got there straight or from a checkpoint.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Sequence, Sized
 
 import torch
 from torch.utils.data import BatchSampler, Sampler
 
 
+class SeededRandomSampler(Sampler[int]):
+    """A random permutation of the dataset drawn from `seed + epoch`, independent of the global RNG."""
+
+    def __init__(self, data_source: Sized, seed: int = 0) -> None:
+        self.data_source = data_source
+        self.seed = seed
+        self.epoch = 0
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def __iter__(self) -> Iterator[int]:
+        generator = torch.Generator().manual_seed(self.seed + self.epoch)
+        yield from torch.randperm(len(self.data_source), generator=generator).tolist()
+
+    def __len__(self) -> int:
+        return len(self.data_source)
+
+
 class LengthBucketBatchSampler(BatchSampler):
-    """Draws indices from `sampler`, sorts each pool of `batch_size * pool_batches` by length, batches the pool and
-    shuffles the batches.
+    """Draws indices from `sampler`, sorts each pool of `batch_size * pool_batches` by length, batches the pool
+    and shuffles the batches: batches of similar lengths, so dynamic padding wastes little compute.
 
     It wraps an index sampler rather than replacing it, so Lightning can swap in a `DistributedSampler` under DDP
     (it re-instantiates batch samplers with the same arguments and a new `sampler`).
@@ -29,11 +52,15 @@ class LengthBucketBatchSampler(BatchSampler):
         self.lengths = lengths
         self.pool_batches = pool_batches
         self.seed = seed
-        self._epoch = 0
+        self.epoch = 0
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+        if hasattr(self.sampler, "set_epoch"):
+            self.sampler.set_epoch(epoch)
 
     def __iter__(self) -> Iterator[list[int]]:
-        generator = torch.Generator().manual_seed(self.seed + self._epoch)
-        self._epoch += 1
+        generator = torch.Generator().manual_seed(self.seed + self.epoch)
         indices = list(self.sampler)
         pool_size = self.batch_size * self.pool_batches
         batches: list[list[int]] = []

@@ -14,6 +14,7 @@ from datasets import DatasetDict, load_dataset
 from encoderlab.data.classification import TextClassificationDataModule
 from encoderlab.data.sources import local_or_hub
 from encoderlab.data.tokenizer import files_fingerprint
+from encoderlab.data.validation import check_text_file
 
 HUB_ID = "stanfordnlp/sst2"
 
@@ -39,6 +40,8 @@ class SST2DataModule(TextClassificationDataModule):
         return splits
 
     def _read_local(self, files: dict[str, Path]) -> DatasetDict:
+        for path in files.values():
+            check_text_file(path, required_columns=("sentence", "label"), delimiter="\t")
         return load_dataset(
             "csv",
             data_files={split: str(path) for split, path in files.items()},

@@ -93,6 +93,8 @@ class EncoderLayer(nn.Module):
 class TransformerEncoder(nn.Module):
     """`forward(input_ids, attention_mask) -> hidden [B, T, H]`; padding never changes outputs at real positions."""
 
+    config_class = TransformerConfig
+
     def __init__(self, vocab_size: int, **kwargs) -> None:
         super().__init__()
         self.config = TransformerConfig(vocab_size=vocab_size, **kwargs)

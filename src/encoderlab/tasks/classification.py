@@ -78,6 +78,7 @@ class ClassificationTask(Task):
         self.val_metrics = metrics.clone(prefix="val/")
         self.test_metrics = metrics.clone(prefix="test/")
         self.val_acc_best = MaxMetric()
+        self.val_acc_best.persistent(True)  # kept in checkpoints, so a resumed run remembers its best
 
     def forward(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         return self.forward_net(batch["input_ids"], batch["attention_mask"], batch.get("token_type_ids"))

@@ -1,16 +1,12 @@
-"""Small callbacks and plugins the configs refer to: throughput/time accounting and atomic checkpoint writes."""
+"""Training speed accounting: real tokens per second and wall time, logged per epoch."""
 
 from __future__ import annotations
 
-import os
-import tempfile
 import time
-from pathlib import Path
 from typing import Any
 
 import lightning as L
 import torch
-from lightning.pytorch.plugins.io import TorchCheckpointIO
 
 
 class TrainingSpeed(L.Callback):
@@ -32,6 +28,8 @@ class TrainingSpeed(L.Callback):
     def on_train_batch_end(
         self, trainer: L.Trainer, pl_module: L.LightningModule, outputs: Any, batch: Any, *_
     ) -> None:
+        if self._tokens is None:  # resumed in the middle of an epoch: on_train_epoch_start did not run
+            self.on_train_epoch_start(trainer, pl_module)
         if isinstance(batch, dict) and self.mask_key in batch:
             self._tokens += batch[self.mask_key].sum()
 
@@ -55,24 +53,3 @@ class TrainingSpeed(L.Callback):
 
     def load_state_dict(self, state_dict: dict[str, float]) -> None:
         self.train_time = state_dict.get("train_time", 0.0)
-
-
-class AtomicCheckpointIO(TorchCheckpointIO):
-    """Writes each checkpoint to a temporary file in the same folder, then renames it into place: a run killed
-    mid-write leaves the previous `last.ckpt` intact instead of a truncated one."""
-
-    def save_checkpoint(self, checkpoint: dict[str, Any], path: str | os.PathLike, storage_options: Any = None) -> None:
-        if "://" in str(path) and not str(path).startswith("file://"):  # remote storage: no rename there
-            return super().save_checkpoint(checkpoint, path, storage_options)
-        target = Path(path)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                torch.save(checkpoint, handle)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, target)
-        finally:
-            if os.path.exists(tmp):
-                os.remove(tmp)

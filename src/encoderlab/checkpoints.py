@@ -1,0 +1,84 @@
+"""Finding and vetting a checkpoint before training resumes from it: a clear error instead of a shape traceback."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from encoderlab.errors import CheckpointError
+from encoderlab.tasks.base import CHECKPOINT_KEY
+
+# hyperparameters that must match for a checkpoint's weights to fit this run's model
+MUST_MATCH = ("vocab_size", "num_classes", "label_names", "model")
+# model settings that don't change the shapes of the weights (a resume may change them)
+FREE_TO_CHANGE = {"name", "lr", "family", "dropout", "attention_dropout", "embedding_dropout"}
+
+
+def find_last_checkpoint(log_dir: str | Path, run_name: str) -> Path:
+    """`ckpt_path=last`: the newest `last.ckpt` among this run name's earlier runs and multiruns."""
+    candidates = sorted(Path(log_dir, run_name).glob("**/checkpoints/last.ckpt"), key=lambda p: p.stat().st_mtime)
+    if not candidates:
+        raise CheckpointError(
+            f"ckpt_path=last: no last.ckpt under {Path(log_dir, run_name)}; train first, or pass ckpt_path=<file>"
+        )
+    return candidates[-1]
+
+
+def resolve_checkpoint(ckpt_path: str | None, log_dir: str | Path, run_name: str) -> Path | None:
+    if ckpt_path in (None, ""):
+        return None
+    if ckpt_path == "last":
+        return find_last_checkpoint(log_dir, run_name)
+    path = Path(ckpt_path)
+    if not path.is_file():
+        raise CheckpointError(f"ckpt_path={ckpt_path}: no such file; pass an existing .ckpt or ckpt_path=last")
+    return path
+
+
+def read_checkpoint(path: str | Path) -> dict[str, Any]:
+    try:
+        checkpoint = torch.load(path, map_location="cpu", weights_only=False)
+    except Exception as error:  # truncated zip, bad pickle, not a checkpoint at all: one message for all
+        raise CheckpointError(
+            f"checkpoint {path} can't be read ({type(error).__name__}): it is truncated or corrupt; "
+            "resume from another one (e.g. an epoch checkpoint in the same folder)"
+        ) from error
+    if not isinstance(checkpoint, dict) or "state_dict" not in checkpoint:
+        raise CheckpointError(f"{path} is not a Lightning checkpoint (no state_dict); pass a .ckpt written by train.py")
+    return checkpoint
+
+
+def _differences(saved: Any, current: Any, prefix: str) -> list[str]:
+    if isinstance(saved, dict) and isinstance(current, dict):
+        out = []
+        for key in sorted((set(saved) | set(current)) - FREE_TO_CHANGE):
+            out += _differences(saved.get(key), current.get(key), f"{prefix}.{key}")
+        return out
+    return [] if saved == current else [f"{prefix}={saved!r} in the checkpoint but {current!r} here"]
+
+
+def tokenizer_digest(tokenizer_json: str | None) -> str | None:
+    return None if tokenizer_json is None else hashlib.sha256(tokenizer_json.encode()).hexdigest()[:12]
+
+
+def check_compatible(path: str | Path, hparams: dict[str, Any], tokenizer_json: str | None) -> dict[str, Any]:
+    """Raise `CheckpointError` unless the checkpoint was trained with this model, label set and tokenizer."""
+    checkpoint = read_checkpoint(path)
+    saved = checkpoint.get("hyper_parameters", {})
+    differences = []
+    for key in MUST_MATCH:
+        if key in saved or key in hparams:
+            differences += _differences(saved.get(key), hparams.get(key), key)
+    saved_tokenizer = checkpoint.get(CHECKPOINT_KEY, {}).get("tokenizer")
+    if saved_tokenizer is not None and tokenizer_digest(saved_tokenizer) != tokenizer_digest(tokenizer_json):
+        differences.append("the tokenizer differs (another vocabulary or tokenizer settings)")
+    if differences:
+        shown = "; ".join(differences[:4]) + (f"; and {len(differences) - 4} more" if len(differences) > 4 else "")
+        raise CheckpointError(
+            f"checkpoint {path} does not fit this run: {shown}. Use the model/data/tokenizer settings it was "
+            "trained with, or start without ckpt_path"
+        )
+    return checkpoint

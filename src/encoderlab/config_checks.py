@@ -1,0 +1,125 @@
+"""Type-check a composed config against the signatures it will be instantiated with, before any work starts.
+
+Hydra already refuses unknown keys (the config is in struct mode); this adds the types: `trainer.max_epochs=ten`
+fails here naming the key and the expected type, instead of deep inside Lightning.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import types
+import typing
+from typing import Any, Union
+
+import torch
+from hydra.utils import get_object
+from omegaconf import DictConfig, ListConfig
+
+from encoderlab.errors import ConfigError
+
+NUMBER_COERCIONS = {float: (int, float), int: (int,), bool: (bool,), str: (str,)}
+
+
+def _accepts(annotation: Any, value: Any) -> bool:
+    """True when `value` fits `annotation`; unknown or complex annotations are given the benefit of the doubt."""
+    if annotation is inspect.Parameter.empty or annotation is Any:
+        return True
+    origin = typing.get_origin(annotation)
+    if origin in (Union, types.UnionType):
+        return any(_accepts(arg, value) for arg in typing.get_args(annotation))
+    if origin is typing.Literal:
+        return value in typing.get_args(annotation)
+    if annotation is type(None):
+        return value is None
+    if annotation in NUMBER_COERCIONS:
+        if isinstance(value, bool) and annotation is not bool:
+            return False
+        return isinstance(value, NUMBER_COERCIONS[annotation])
+    if annotation is torch.Tensor:  # e.g. AdamW's lr: float | Tensor
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if origin in (list, tuple, typing.Sequence) or annotation in (list, tuple):
+        return isinstance(value, (list, tuple, ListConfig))
+    if origin is dict or annotation is dict:
+        return isinstance(value, (dict, DictConfig))
+    return True
+
+
+def _describe(annotation: Any) -> str:
+    origin = typing.get_origin(annotation)
+    if origin in (Union, types.UnionType):
+        return " or ".join(_describe(arg) for arg in typing.get_args(annotation))
+    if origin is typing.Literal:
+        return "one of " + ", ".join(repr(arg) for arg in typing.get_args(annotation))
+    if annotation is type(None):
+        return "null"
+    return getattr(annotation, "__name__", None) or str(annotation).replace("typing.", "")
+
+
+def parameter_types(target: str) -> dict[str, Any]:
+    """Annotated constructor parameters of a `_target_`, following `**kwargs` up the class hierarchy and into a
+    `config_class` dataclass where the class declares one."""
+    cls = get_object(target)
+    types_by_name: dict[str, Any] = {}
+    for klass in inspect.getmro(cls) if inspect.isclass(cls) else [cls]:
+        init = klass.__init__ if inspect.isclass(klass) else klass
+        if init is object.__init__:
+            break
+        hints = typing.get_type_hints(init)
+        parameters = inspect.signature(init).parameters
+        for name, parameter in parameters.items():
+            if parameter.kind not in (parameter.VAR_KEYWORD, parameter.VAR_POSITIONAL) and name != "self":
+                types_by_name.setdefault(name, hints.get(name, inspect.Parameter.empty))
+        if not any(p.kind == p.VAR_KEYWORD for p in parameters.values()):
+            break
+    config_class = getattr(cls, "config_class", None)
+    if config_class is not None and dataclasses.is_dataclass(config_class):
+        types_by_name.update(typing.get_type_hints(config_class))
+    return types_by_name
+
+
+def check_node(node: DictConfig, path: str) -> None:
+    if "_target_" not in node:
+        return
+    try:
+        expected = parameter_types(node._target_)
+    except (ImportError, AttributeError, ValueError, TypeError):
+        return  # instantiate will report an unimportable target itself
+    for key, value in node.items():
+        key = str(key)
+        if key.startswith("_") or key not in expected or isinstance(value, DictConfig):
+            continue
+        if not _accepts(expected[key], value):
+            raise ConfigError(f"{path}.{key}={value!r} has the wrong type: expected {_describe(expected[key])}")
+
+
+def check_types(cfg: DictConfig) -> None:
+    """Check the trainer, data module, model encoder and optimizer configs."""
+    for path in ("trainer", "data", "optimizer", "scheduler"):
+        node = cfg.get(path)
+        if isinstance(node, DictConfig):
+            check_node(node, path)
+    encoder = cfg.get("model", {}).get("encoder")
+    if isinstance(encoder, DictConfig):
+        check_node(encoder, "model.encoder")
+
+
+def check_combinations(cfg: DictConfig) -> None:
+    """Settings that are each valid but can't work together here."""
+    trainer = cfg.get("trainer", {})
+    if trainer.get("accelerator") in ("gpu", "cuda") and not torch.cuda.is_available():
+        raise ConfigError(
+            f"trainer.accelerator={trainer.accelerator} but torch sees no CUDA GPU here; "
+            "use trainer=cpu (or trainer=ddp_cpu for several processes)"
+        )
+    precision = str(trainer.get("precision"))
+    on_gpu = trainer.get("accelerator") in ("gpu", "cuda") and torch.cuda.is_available()
+    if precision.startswith("bf16") and on_gpu and not torch.cuda.is_bf16_supported():
+        raise ConfigError(f"trainer.precision={precision} needs a GPU with bfloat16 (Ampere or newer); use 16-mixed")
+    max_length = cfg.get("data", {}).get("tokenizer", {}).get("max_length")
+    max_position = cfg.get("model", {}).get("encoder", {}).get("max_position")
+    if max_length and max_position and max_length > max_position:
+        raise ConfigError(
+            f"data.tokenizer.max_length={max_length} exceeds model.encoder.max_position={max_position}; "
+            "lower the first or raise the second"
+        )
