@@ -12,7 +12,7 @@ from encoderlab.callbacks import AtomicCheckpointIO
 from encoderlab.pipeline import run
 
 TINY_BILSTM = ["model=bilstm", "model.encoder.embedding_size=32", "model.encoder.hidden_size=32"]
-TWO_EPOCHS = ["trainer.max_epochs=2", "~callbacks.early_stopping"]
+TWO_EPOCHS = ["trainer.max_epochs=2", "~callbacks.early_stopping", "data.batch_size=32"]
 STOP_AFTER_ONE = ["+callbacks.stop_after._target_=tests.helpers.StopAfterEpochs", "+callbacks.stop_after.epochs=1"]
 
 
@@ -47,7 +47,7 @@ def test_one_epoch_plus_resume_equals_two_epochs_straight(make_cfg, tmp_path: Pa
     for key in ("val/acc", "val/loss", "val/acc_best", "train/loss_epoch", "test/acc"):
         assert resumed[key] == pytest.approx(straight[key], abs=1e-6), key
     summary = json.loads((Path(resumed_cfg.paths.output_dir) / "summary.json").read_text())
-    assert summary["resumed_from"] == str(interrupted) and summary["global_steps"] == 32
+    assert summary["resumed_from"] == str(interrupted) and summary["global_steps"] == 16
 
 
 def test_ckpt_path_last_finds_the_newest_run_of_this_model_and_data(make_cfg, tmp_path: Path) -> None:
@@ -65,7 +65,7 @@ def test_ckpt_path_last_finds_the_newest_run_of_this_model_and_data(make_cfg, tm
 def test_same_seed_same_config_gives_the_same_metrics(make_cfg, tmp_path: Path) -> None:
     results = []
     for attempt in ("a", "b"):
-        cfg = make_cfg("model=bert_tiny", "trainer.max_epochs=2")
+        cfg = make_cfg(*TINY_BILSTM, *TWO_EPOCHS)
         cfg.paths.output_dir = str(tmp_path / attempt)
         results.append((run(cfg), weights(Path(cfg.paths.output_dir) / "checkpoints" / "last.ckpt")))
     (first, first_weights), (second, second_weights) = results
