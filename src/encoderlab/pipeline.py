@@ -101,6 +101,7 @@ def command_line() -> str:
 
 def run(cfg: DictConfig) -> dict[str, float]:
     started = time.perf_counter()
+    commit = git_commit()  # now, before the tree can change under a long run
     check_model_fits_task(cfg)
     check_types(cfg)
     check_combinations(cfg)
@@ -165,7 +166,7 @@ def run(cfg: DictConfig) -> dict[str, float]:
             metrics.update({k: float(v) for k, v in trainer.callback_metrics.items() if k.startswith("test/")})
         summary = {
             "command": command_line(),
-            "commit": git_commit(),
+            "commit": commit,
             "device": device_description(),
             "precision": str(cfg.trainer.get("precision")),
             "model": cfg.model.name,
