@@ -89,7 +89,7 @@ class TextFilesDataModule(TextClassificationDataModule):
         else:
             raw = self._read_local(self.local_files())
         if self._label_names is None:
-            self._label_names = infer_label_names(raw["train"]["label"])
+            self._label_names = infer_label_names(raw["train"][self.label_column])
             log.info("%s: label names inferred from the training file: %s", self.name, self._label_names)
         splits = {split: self._to_ids(split, rows) for split, rows in raw.items()}
         return self._carve_missing(splits)
