@@ -47,9 +47,9 @@ def run_baseline(cfg: DictConfig) -> dict[str, Any]:
 
     started = time.perf_counter()
     datamodule = instantiate(cfg.data)
-    splits = datamodule.load_splits()
     if datamodule.task != "classification":
         raise ConfigError(f"the TF-IDF baseline classifies texts; data={cfg.data.name} is {datamodule.task}")
+    splits = datamodule.load_splits()
     settings = cfg.baseline
     vectorizer = TfidfVectorizer(
         ngram_range=(1, settings.ngram_max),

@@ -67,7 +67,7 @@ class TokenClassificationDataModule(TextClassificationDataModule):
 
     def tag_ids(self, tags: list[str], where: str) -> list[int]:
         """Tag names -> ids; an unknown tag is the user's to fix (a typo in the file or in data.label_names)."""
-        index = self._tag_index()
+        index = {name: i for i, name in enumerate(self.label_names)}
         try:
             return [index[tag] for tag in tags]
         except KeyError as missing:
@@ -75,11 +75,6 @@ class TokenClassificationDataModule(TextClassificationDataModule):
                 f"tag {missing.args[0]!r} in {where} is not one of the tags ({', '.join(self.label_names)}); "
                 "add it to data.label_names or fix the file"
             ) from None
-
-    def _tag_index(self) -> dict[str, int]:
-        if getattr(self, "_index", None) is None:
-            self._index = {name: i for i, name in enumerate(self.label_names)}
-        return self._index
 
     def _check_splits(self, raw: DatasetDict) -> None:
         for split in SPLITS:
