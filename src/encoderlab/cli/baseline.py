@@ -17,6 +17,8 @@ from omegaconf import DictConfig
 from encoderlab.errors import ConfigError, UserError
 from encoderlab.pipeline import CONF_DIR, command_line, device_description, git_commit
 
+ENTRY_POINT = "python -m encoderlab.cli.baseline"
+
 log = logging.getLogger(__name__)
 
 
@@ -81,7 +83,7 @@ def run_baseline(cfg: DictConfig) -> dict[str, Any]:
         log.info("%s: best C=%g val/acc %.4f test/acc %.4f", name, best["C"], best["val/acc"], best["test/acc"])
     chosen = max(results, key=lambda n: results[n]["val/acc"])
     summary = {
-        "command": command_line(),
+        "command": command_line().replace("python train.py", ENTRY_POINT, 1),
         "commit": git_commit(),
         "device": device_description(),
         "model": f"tfidf_{chosen}",
