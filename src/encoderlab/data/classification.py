@@ -1,14 +1,15 @@
 """A LightningDataModule for text classification: raw splits -> WordPiece ids -> dynamically padded batches.
 
-Subclasses say where the raw data comes from (`load_splits`) and which files identify the training corpus
-(`corpus_files`); everything else (tokenizer, tokenization, sampling, loaders) is shared.
+Subclasses say where the raw data comes from (`read_splits`) and what identifies the training corpus
+(`corpus_fingerprint`); everything else (tokenizer, tokenization, truncation, sampling, loaders) is shared.
 """
 
 from __future__ import annotations
 
 import logging
+import random
 from abc import abstractmethod
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,27 +21,35 @@ from torch.utils.data import DataLoader, SequentialSampler
 
 from encoderlab.data.collate import ClassificationCollator
 from encoderlab.data.sampler import LengthBucketBatchSampler, SeededRandomSampler
-from encoderlab.data.tokenizer import PAD, TokenizerSettings, load_or_train
+from encoderlab.data.tokenizer import CLS, PAD, SEP, TokenizerSettings, load_or_train
 from encoderlab.data.validation import drop_empty_texts
-from encoderlab.errors import UserError
+from encoderlab.errors import ConfigError, UserError
 
 log = logging.getLogger(__name__)
 
 SPLITS = ("train", "validation", "test")
+TRUNCATION_CHOICES = ("head", "head_tail")
 
 
 class TextClassificationDataModule(L.LightningDataModule):
-    """Splits hold a `text` column and an integer `label` column in `[0, num_classes)`."""
+    """Splits hold a `text` column (and optionally `text_pair`) and an integer `label` column in `[0, num_classes)`.
+
+    Texts longer than `tokenizer.max_length` keep their first tokens (`truncation: head`) or their first
+    `head_tokens` and last tokens (`truncation: head_tail`, Sun et al. 2019: the end of a long text carries signal).
+    """
 
     task = "classification"
+    keep_columns: tuple[str, ...] = ("label",)  # raw columns that survive tokenization
 
     def __init__(
         self,
         name: str,
         data_dir: str,
         cache_dir: str,
-        label_names: list[str],
+        label_names: list[str] | None = None,
         tokenizer: dict[str, Any] | None = None,
+        truncation: str = "head",
+        head_tokens: int | None = None,
         batch_size: int = 32,
         eval_batch_size: int | None = None,
         num_workers: int = 0,
@@ -55,7 +64,11 @@ class TextClassificationDataModule(L.LightningDataModule):
         self.name = name
         self.data_dir = Path(data_dir)
         self.cache_dir = Path(cache_dir)
-        self.label_names = list(label_names)
+        if truncation not in TRUNCATION_CHOICES:
+            raise ConfigError(f"unknown data.truncation={truncation!r}; choose one of {', '.join(TRUNCATION_CHOICES)}")
+        self._label_names = list(label_names) if label_names else None  # None: the subclass infers them on reading
+        self.truncation = truncation
+        self.head_tokens = head_tokens
         self.tokenizer_settings = TokenizerSettings(**(tokenizer or {}))
         self.batch_size = batch_size
         self.eval_batch_size = eval_batch_size or batch_size
@@ -87,6 +100,14 @@ class TextClassificationDataModule(L.LightningDataModule):
         """Identity of the training texts, part of the tokenizer's cache key."""
 
     @property
+    def label_names(self) -> list[str]:
+        if self._label_names is None:
+            self.load_splits()  # a subclass that infers label names sets them while reading
+        if self._label_names is None:
+            raise ConfigError(f"{type(self).__name__} has no label names; set data.label_names")
+        return self._label_names
+
+    @property
     def num_classes(self) -> int:
         return len(self.label_names)
 
@@ -106,7 +127,10 @@ class TextClassificationDataModule(L.LightningDataModule):
         return self._tokenizer
 
     def _training_texts(self) -> Iterator[str]:
-        yield from self.load_splits()["train"]["text"]
+        train = self.load_splits()["train"]
+        yield from train["text"]
+        if "text_pair" in train.column_names:
+            yield from train["text_pair"]
 
     @property
     def vocab_size(self) -> int:
@@ -139,12 +163,13 @@ class TextClassificationDataModule(L.LightningDataModule):
         tokenizer = self.tokenizer
         if self.limit_train_examples:
             raw["train"] = raw["train"].shuffle(seed=self.seed).select(range(self.limit_train_examples))
+        encode, settings = self.encode_function()
         for split in SPLITS:
             self.datasets[split] = raw[split].map(
-                _encode_batch,
-                fn_kwargs={"tokenizer": tokenizer},
+                encode,
+                fn_kwargs={"tokenizer": tokenizer, **settings},
                 batched=True,
-                remove_columns=[c for c in raw[split].column_names if c != "label"],
+                remove_columns=[c for c in raw[split].column_names if c not in self.keep_columns],
                 desc=f"Tokenizing {split}",
             )
             self.truncated[split] = sum(self.datasets[split]["truncated"])
@@ -174,10 +199,18 @@ class TextClassificationDataModule(L.LightningDataModule):
                     f"({', '.join(self.label_names)}); fix the data or data.label_names"
                 )
 
+    def encode_function(self) -> tuple[Callable[..., dict[str, list]], dict[str, Any]]:
+        """A module-level function and its settings for `Dataset.map` (hashable, unlike this module's state)."""
+        settings = {"truncation": self.truncation, "head_tokens": self.head_tokens}
+        return encode_texts, {"max_length": self.tokenizer_settings.max_length, **settings}
+
+    def make_collator(self) -> Any:
+        return ClassificationCollator(self.pad_id, self.pad_to_multiple_of)
+
     def _loader(self, split: str, train: bool) -> DataLoader:
         dataset = self.datasets[split]
         common = {
-            "collate_fn": ClassificationCollator(self.pad_id, self.pad_to_multiple_of),
+            "collate_fn": self.make_collator(),
             "num_workers": self.num_workers,
             "pin_memory": self.pin_memory,
             "persistent_workers": self.num_workers > 0,
@@ -206,9 +239,69 @@ class TextClassificationDataModule(L.LightningDataModule):
         return self._loader("test", train=False)
 
 
-def _encode_batch(batch: dict[str, list], tokenizer: Tokenizer) -> dict[str, list]:
-    encodings = tokenizer.encode_batch(batch["text"])
-    return {
-        "input_ids": [e.ids for e in encodings],
-        "truncated": [bool(e.overflowing) for e in encodings],
-    }
+def encode_texts(
+    batch: dict[str, list], tokenizer: Tokenizer, max_length: int, truncation: str, head_tokens: int | None
+) -> dict[str, list]:
+    """Raw columns -> `input_ids` (+ `token_type_ids` for pairs) and a `truncated` flag per example."""
+    pairs = batch.get("text_pair")
+    if truncation == "head_tail":
+        if pairs is not None:
+            raise ConfigError("data.truncation=head_tail works on single texts; use truncation=head for text pairs")
+        return encode_head_tail(batch["text"], tokenizer, max_length, head_tokens)
+    inputs = list(zip(batch["text"], pairs, strict=True)) if pairs is not None else batch["text"]
+    encodings = tokenizer.encode_batch(inputs)
+    encoded = {"input_ids": [e.ids for e in encodings], "truncated": [bool(e.overflowing) for e in encodings]}
+    if pairs is not None:
+        encoded["token_type_ids"] = [e.type_ids for e in encodings]
+    return encoded
+
+
+def encode_head_tail(
+    texts: list[str], tokenizer: Tokenizer, max_length: int, head_tokens: int | None = None
+) -> dict[str, list]:
+    """`[CLS] first head_tokens ... last tokens [SEP]` for texts over `max_length`; shorter texts are untouched.
+
+    `head_tokens` defaults to a quarter of the budget (128 of 510 in Sun et al. 2019's best setting).
+    """
+    untruncated = Tokenizer.from_str(tokenizer.to_str())
+    untruncated.no_truncation()
+    budget = max_length - 2  # room for [CLS] and [SEP]
+    head = budget // 4 if head_tokens is None else min(head_tokens, budget)
+    cls_id, sep_id = tokenizer.token_to_id(CLS), tokenizer.token_to_id(SEP)
+    input_ids, truncated = [], []
+    for encoding in untruncated.encode_batch(texts, add_special_tokens=False):
+        ids = encoding.ids
+        if len(ids) > budget:
+            ids = ids[:head] + ids[len(ids) - (budget - head) :]
+        input_ids.append([cls_id, *ids, sep_id])
+        truncated.append(len(encoding.ids) > budget)
+    return {"input_ids": input_ids, "truncated": truncated}
+
+
+def carve_split(rows: Dataset, fraction: float, seed: int) -> tuple[Dataset, Dataset]:
+    """Split off `fraction` of `rows`, stratified by `label` and with a fixed seed: `(rest, carved)`.
+
+    Identical texts stay on one side, so a duplicated example can't sit in both training and validation.
+    """
+    if not 0.0 < fraction < 1.0:
+        raise ConfigError(f"a split fraction must lie strictly between 0 and 1, got {fraction}")
+    groups: dict[tuple[int, str], list[int]] = {}
+    for index, (label, text) in enumerate(zip(rows["label"], rows["text"], strict=True)):
+        groups.setdefault((label, text), []).append(index)
+    by_label: dict[int, list[list[int]]] = {}
+    for (label, _), indices in groups.items():
+        by_label.setdefault(label, []).append(indices)
+    rng = random.Random(seed)
+    carved: list[int] = []
+    for label in sorted(by_label):
+        label_groups = by_label[label]
+        rng.shuffle(label_groups)
+        target = round(fraction * sum(len(g) for g in label_groups))
+        taken = 0
+        for group in label_groups:
+            if taken + len(group) <= target:
+                carved.extend(group)
+                taken += len(group)
+    carved_set = set(carved)
+    rest = [i for i in range(len(rows)) if i not in carved_set]
+    return rows.select(rest), rows.select(sorted(carved))

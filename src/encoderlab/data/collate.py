@@ -42,3 +42,27 @@ class ClassificationCollator:
         if "label" in examples[0]:
             batch["labels"] = torch.tensor([ex["label"] for ex in examples], dtype=torch.long)
         return batch
+
+
+class TokenClassificationCollator:
+    """Pads `input_ids` (pad id), subword `labels` (-100), `word_positions` (-1) and word-level `tags` (-100)."""
+
+    def __init__(self, pad_id: int = 0, pad_to_multiple_of: int | None = None) -> None:
+        self.pad_id = pad_id
+        self.pad_to_multiple_of = pad_to_multiple_of
+
+    def __call__(self, examples: list[dict[str, Any]]) -> dict[str, torch.Tensor]:
+        input_ids, attention_mask = pad_sequences(
+            [ex["input_ids"] for ex in examples], self.pad_id, self.pad_to_multiple_of
+        )
+        labels, _ = pad_sequences([ex["labels"] for ex in examples], -100, self.pad_to_multiple_of)
+        positions, _ = pad_sequences([ex["word_positions"] for ex in examples], -1)
+        batch = {
+            "input_ids": input_ids,
+            "attention_mask": attention_mask,
+            "labels": labels,
+            "word_positions": positions,
+        }
+        if "tags" in examples[0]:
+            batch["tags"], _ = pad_sequences([ex["tags"] for ex in examples], -100)
+        return batch

@@ -47,6 +47,8 @@ def check_text_file(path: Path, required_columns: Sequence[str] = (), delimiter:
 
 def drop_empty_texts(dataset: Dataset, split: str, column: str = "text") -> Dataset:
     """Remove rows whose text is missing or only whitespace, and say how many and where."""
+    if column not in dataset.column_names:  # e.g. token classification holds word lists instead
+        return dataset
     empty = [i for i, text in enumerate(dataset[column]) if text is None or not str(text).strip()]
     if not empty:
         return dataset

@@ -6,6 +6,7 @@ import torch
 from torch import nn
 
 from encoderlab.models.attention import AdditiveAttention
+from encoderlab.models.crf import CRF
 
 POOLING_CHOICES = ("cls", "mean", "max", "attention")
 
@@ -71,3 +72,25 @@ class SequenceClassifier(nn.Module):
     ) -> torch.Tensor:
         hidden = self.encoder(input_ids, attention_mask, token_type_ids)
         return self.head(self.pooler(hidden, attention_mask))
+
+
+class TokenClassifier(nn.Module):
+    """Encoder + dropout + linear per position: `forward(...) -> emissions [B, T, num_labels]`.
+
+    With `crf=True` it also holds a linear-chain CRF (`self.crf`) that the task trains and decodes over words.
+    """
+
+    def __init__(self, encoder: nn.Module, num_labels: int, dropout: float = 0.1, crf: bool = False) -> None:
+        super().__init__()
+        self.encoder = encoder
+        self.dropout = nn.Dropout(dropout)
+        self.classifier = nn.Linear(encoder.hidden_size, num_labels)
+        self.crf = CRF(num_labels) if crf else None
+
+    def forward(
+        self,
+        input_ids: torch.Tensor,
+        attention_mask: torch.Tensor,
+        token_type_ids: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        return self.classifier(self.dropout(self.encoder(input_ids, attention_mask, token_type_ids)))

@@ -1,0 +1,88 @@
+"""A LightningDataModule for token classification (NER): words + tags -> WordPiece ids + aligned labels.
+
+Words are encoded as pre-tokenized input, so every subword knows its word (`Encoding.word_ids`). The word's tag
+goes on its first subword; the other subwords and the special tokens get -100, which the loss ignores. The gold tags
+of every word are kept too (`tags`), so entity scores are counted on the word level even for a truncated sentence.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from datasets import DatasetDict
+from tokenizers import Tokenizer
+
+from encoderlab.data.classification import SPLITS, TextClassificationDataModule
+from encoderlab.data.collate import TokenClassificationCollator
+from encoderlab.data.tokenizer import UNK
+from encoderlab.errors import UserError
+
+IGNORE = -100
+
+
+def align_labels(word_ids: list[int | None], word_labels: list[int]) -> tuple[list[int], list[int]]:
+    """`(labels, word_positions)`: per subword the word's label on its first subword and -100 elsewhere, and per
+    word (that survived truncation) the position of its first subword."""
+    labels, positions = [], []
+    previous = None
+    for position, word in enumerate(word_ids):
+        if word is None or word == previous:
+            labels.append(IGNORE)
+        else:
+            labels.append(word_labels[word])
+            positions.append(position)
+        previous = word
+    return labels, positions
+
+
+def encode_words(batch: dict[str, list], tokenizer: Tokenizer) -> dict[str, list]:
+    # A word the normalizer erases (a lone control character) would have no subword to carry its tag: make it [UNK].
+    normalize = tokenizer.normalizer.normalize_str if tokenizer.normalizer is not None else (lambda w: w)
+    words = [[w if normalize(w).strip() else UNK for w in sentence] for sentence in batch["tokens"]]
+    encodings = tokenizer.encode_batch(words, is_pretokenized=True)
+    out: dict[str, list] = {"input_ids": [], "labels": [], "word_positions": [], "truncated": []}
+    for encoding, tags in zip(encodings, batch["tags"], strict=True):
+        labels, positions = align_labels(encoding.word_ids, tags)
+        out["input_ids"].append(encoding.ids)
+        out["labels"].append(labels)
+        out["word_positions"].append(positions)
+        out["truncated"].append(len(positions) < len(tags))
+    return out
+
+
+class TokenClassificationDataModule(TextClassificationDataModule):
+    """Splits hold `tokens` (a list of words) and `tags` (a list of tag ids in `[0, len(label_names))`).
+
+    Shares the tokenizer cache, length bucketing and loaders of the classification module; `label_names` are the
+    tags (IOB2, `O` first by convention).
+    """
+
+    task = "token_classification"
+    keep_columns = ("tags",)
+
+    def _training_texts(self) -> Iterator[str]:
+        for tokens in self.load_splits()["train"]["tokens"]:
+            yield " ".join(tokens)
+
+    def tag_ids(self, tags: list[str], where: str) -> list[int]:
+        """Tag names -> ids; an unknown tag is the user's to fix (a typo in the file or in data.label_names)."""
+        index = {name: i for i, name in enumerate(self.label_names)}
+        try:
+            return [index[tag] for tag in tags]
+        except KeyError as missing:
+            raise UserError(
+                f"tag {missing.args[0]!r} in {where} is not one of the tags ({', '.join(self.label_names)}); "
+                "add it to data.label_names or fix the file"
+            ) from None
+
+    def _check_splits(self, raw: DatasetDict) -> None:
+        for split in SPLITS:
+            if split not in raw or len(raw[split]) == 0:
+                raise UserError(f"the {split} split of {type(self).__name__} is empty or missing")
+
+    def encode_function(self) -> tuple[Callable[..., dict[str, list]], dict[str, Any]]:
+        return encode_words, {}
+
+    def make_collator(self) -> TokenClassificationCollator:
+        return TokenClassificationCollator(self.pad_id, self.pad_to_multiple_of)

@@ -1,0 +1,130 @@
+"""Token classification (NER): any encoder + a per-token linear layer (+ an optional CRF), entity-level F1.
+
+Without a CRF the loss is cross-entropy on each word's first subword (the data module puts -100 on the others).
+With a CRF (`task.crf=true`) the emissions of the first subwords form a word-level sequence, scored and decoded
+by the CRF. Either way predictions are made per word and scored against every word's gold tag: a word lost to
+truncation counts as predicted `O`.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from hydra.utils import instantiate
+from torchmetrics import MaxMetric
+
+from encoderlab.data.token_classification import IGNORE
+from encoderlab.models.heads import TokenClassifier
+from encoderlab.tasks.base import Task, to_container
+from encoderlab.tasks.entity_f1 import EntityF1
+
+
+def gather_words(emissions: torch.Tensor, word_positions: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Subword emissions `[B, T, L]` -> first-subword emissions per word `[B, W, L]` and the word mask `[B, W]`."""
+    mask = word_positions >= 0
+    index = word_positions.clamp(min=0).unsqueeze(-1).expand(-1, -1, emissions.shape[-1])
+    return emissions.gather(1, index), mask
+
+
+class TokenClassificationTask(Task):
+    accepts = ("encoder",)
+
+    def __init__(
+        self,
+        model: dict,
+        vocab_size: int,
+        num_classes: int,
+        label_names: list[str],
+        optimizer: dict,
+        scheduler: dict | None = None,
+        pad_id: int = 0,
+        compile: bool = False,
+        crf: bool = False,
+        monitor: str = "val/f1",
+        monitor_mode: str = "max",
+    ) -> None:
+        super().__init__(optimizer, scheduler, compile)
+        model = to_container(model)
+        self.save_hyperparameters(
+            {
+                "model": model,
+                "vocab_size": vocab_size,
+                "num_classes": num_classes,
+                "label_names": list(label_names),
+                "optimizer": self.optimizer_cfg,
+                "scheduler": self.scheduler_cfg,
+                "pad_id": pad_id,
+                "compile": compile,
+                "crf": crf,
+            }
+        )
+        encoder = instantiate(model["encoder"], vocab_size=vocab_size, pad_id=pad_id)
+        dropout = model.get("head", {}).get("dropout", 0.1)
+        self.net = TokenClassifier(encoder, num_classes, dropout=dropout, crf=crf)
+        self.outside_id = list(label_names).index("O") if "O" in label_names else 0
+        self.val_entities = EntityF1(label_names)
+        self.test_entities = EntityF1(label_names)
+        self.val_f1_best = MaxMetric()
+
+    def forward(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        return self.forward_net(batch["input_ids"], batch["attention_mask"], batch.get("token_type_ids"))
+
+    def _loss(self, emissions: torch.Tensor, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        if self.net.crf is None:
+            return F.cross_entropy(emissions.float().flatten(0, 1), batch["labels"].flatten(), ignore_index=IGNORE)
+        word_emissions, mask = gather_words(emissions, batch["word_positions"])
+        tags = batch["tags"][:, : mask.shape[1]].masked_fill(~mask, 0)
+        return self.net.crf(word_emissions, tags, mask).mean()
+
+    def predict_words(self, emissions: torch.Tensor, word_positions: torch.Tensor, num_words: int) -> torch.Tensor:
+        """Tag ids per word `[B, num_words]`; words without a subword (truncated away) get `O`."""
+        word_emissions, mask = gather_words(emissions, word_positions)
+        kept = word_emissions.argmax(-1) if self.net.crf is None else self.net.crf.decode(word_emissions, mask)
+        kept = kept.masked_fill(~mask, self.outside_id)
+        predictions = torch.full((kept.shape[0], num_words), self.outside_id, dtype=torch.long, device=kept.device)
+        width = min(num_words, kept.shape[1])
+        predictions[:, :width] = kept[:, :width]
+        return predictions
+
+    def _step(self, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+        emissions = self(batch)
+        loss = self._loss(emissions, batch)
+        return loss, emissions.detach()
+
+    def on_train_start(self) -> None:
+        self.val_entities.reset()
+        self.val_f1_best.reset()
+
+    def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
+        loss, _ = self._step(batch)
+        self.log("train/loss", loss, on_step=True, on_epoch=True, prog_bar=True, batch_size=batch["input_ids"].shape[0])
+        return loss
+
+    def _evaluate(self, batch: dict[str, torch.Tensor], stage: str, metric: EntityF1) -> None:
+        loss, emissions = self._step(batch)
+        predictions = self.predict_words(emissions, batch["word_positions"], batch["tags"].shape[1])
+        metric.update(predictions, batch["tags"])
+        self.log(f"{stage}/loss", loss, on_epoch=True, prog_bar=stage == "val", batch_size=batch["input_ids"].shape[0])
+
+    def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
+        self._evaluate(batch, "val", self.val_entities)
+
+    def on_validation_epoch_end(self) -> None:
+        scores = self.val_entities.compute()
+        self.val_entities.reset()
+        self.val_f1_best.update(scores["f1"])
+        self.log_dict({f"val/{name}": value for name, value in scores.items()}, sync_dist=True)
+        self.log("val/f1_best", self.val_f1_best.compute(), prog_bar=True, sync_dist=True)
+
+    def test_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
+        self._evaluate(batch, "test", self.test_entities)
+
+    def on_test_epoch_end(self) -> None:
+        scores = self.test_entities.compute()
+        self.test_entities.reset()
+        self.log_dict({f"test/{name}": value for name, value in scores.items()}, sync_dist=True)
+
+    def predict_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
+        emissions = self(batch)
+        num_words = int((batch["word_positions"] >= 0).sum(1).max())
+        return self.predict_words(emissions, batch["word_positions"], num_words)

@@ -1,0 +1,176 @@
+"""The own-data module on generated CSV/TSV/JSONL files: formats, columns, label names, carving, errors."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import json
+import re
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from encoderlab.data.classification import encode_head_tail
+from encoderlab.data.text_files import TextFilesDataModule, infer_label_names
+from encoderlab.errors import ConfigError, UserError
+from tests.builders import write_bbc_news
+
+ROWS = [
+    {
+        "title": f"title {i}",
+        "body": f"{'great' if i % 3 else 'awful'} story number {i}",
+        "label": ["neg", "pos"][i % 3 > 0],
+    }
+    for i in range(60)
+]
+
+
+def write_rows(path: Path, rows: list[dict], file_format: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "wt", encoding="utf-8", newline="") as handle:
+        if file_format == "jsonl":
+            handle.writelines(json.dumps(row) + "\n" for row in rows)
+        else:
+            writer = csv.DictWriter(handle, fieldnames=list(rows[0]), delimiter="\t" if file_format == "tsv" else ",")
+            writer.writeheader()
+            writer.writerows(rows)
+    return path
+
+
+def make_module(tmp_path: Path, **kwargs) -> TextFilesDataModule:
+    settings = {"vocab_size": 100, "min_frequency": 1, "max_length": 32}
+    return TextFilesDataModule(
+        name="mine", data_dir=str(tmp_path), cache_dir=str(tmp_path / "cache"), tokenizer=settings, **kwargs
+    )
+
+
+@pytest.mark.parametrize(
+    "name", ["train.csv", "train.csv.gz", "train.tsv", "train.tsv.gz", "train.jsonl", "train.jsonl.gz"]
+)
+def test_every_format_plain_or_gzip_reads_the_same_rows(tmp_path: Path, name: str) -> None:
+    file_format = name.split(".")[1]
+    write_rows(tmp_path / name, ROWS, file_format)
+    module = make_module(tmp_path, train_file=name, text_column="body")
+    raw = module.load_splits()
+    assert module.label_names == ["neg", "pos"], "inferred from the training file, sorted"
+    total = sum(len(raw[split]) for split in ("train", "validation", "test"))
+    assert total == len(ROWS)
+    texts = sorted(t for split in raw.values() for t in split["text"])
+    assert texts == sorted(row["body"] for row in ROWS)
+    for split in raw.values():
+        for text, label in zip(split["text"], split["label"], strict=True):
+            assert label == int("great" in text)
+
+
+def test_carved_splits_are_stratified_disjoint_and_fixed_by_split_seed(tmp_path: Path) -> None:
+    write_rows(tmp_path / "train.csv", ROWS, "csv")
+    raw = make_module(tmp_path, train_file="train.csv", text_column="body", validation_fraction=0.2).load_splits()
+    assert len(raw["test"]) == 6 and len(raw["validation"]) == 11  # 10% of 60, then 20% of the 54 left
+    assert Counter(raw["test"]["label"]) == {1: 4, 0: 2}, "each label keeps its share (40 pos / 20 neg)"
+    splits = [set(raw[s]["text"]) for s in ("train", "validation", "test")]
+    assert not (splits[0] & splits[1] or splits[0] & splits[2] or splits[1] & splits[2])
+    again = make_module(tmp_path, train_file="train.csv", text_column="body", validation_fraction=0.2).load_splits()
+    assert again["validation"]["text"] == raw["validation"]["text"]
+    other = make_module(tmp_path, train_file="train.csv", text_column="body", validation_fraction=0.2, split_seed=1)
+    assert other.load_splits()["validation"]["text"] != raw["validation"]["text"]
+
+
+def test_duplicated_texts_stay_on_one_side(tmp_path: Path) -> None:
+    rows = [{"text": f"copy {i % 10}", "label": str(i % 2)} for i in range(40)]  # every text four times
+    write_rows(tmp_path / "train.csv", rows, "csv")
+    raw = make_module(tmp_path, train_file="train.csv", validation_fraction=0.25).load_splits()
+    assert not set(raw["train"]["text"]) & set(raw["validation"]["text"])
+    assert not set(raw["train"]["text"]) & set(raw["test"]["text"])
+
+
+def test_two_text_columns_become_a_pair_with_segment_ids(tmp_path: Path) -> None:
+    write_rows(tmp_path / "train.jsonl", ROWS, "jsonl")
+    module = make_module(tmp_path, train_file="train.jsonl", text_column="title", text_pair_column="body")
+    module.setup("fit")
+    example = module.datasets["train"][0]
+    assert set(example["token_type_ids"]) == {0, 1}
+    assert len(example["token_type_ids"]) == len(example["input_ids"])
+    batch = next(iter(module.train_dataloader()))
+    assert batch["token_type_ids"].shape == batch["input_ids"].shape
+    vocab = module.tokenizer.get_vocab()
+    assert "title" in vocab and "story" in vocab, "the tokenizer learns from both columns"
+
+
+def test_given_label_names_fix_the_ids_and_unknown_labels_name_label_and_file(tmp_path: Path) -> None:
+    write_rows(tmp_path / "train.csv", ROWS, "csv")
+    write_rows(tmp_path / "valid.csv", [*ROWS[:5], {**ROWS[0], "label": "meh"}], "csv")
+    module = make_module(
+        tmp_path, train_file="train.csv", validation_file="valid.csv", text_column="body", label_names=["pos", "neg"]
+    )
+    with pytest.raises(UserError) as info:
+        module.load_splits()
+    message = str(info.value)
+    assert "label 'meh'" in message and str(tmp_path / "valid.csv") in message and "\n" not in message
+    write_rows(tmp_path / "valid.csv", ROWS[:5], "csv")
+    module = make_module(
+        tmp_path, train_file="train.csv", validation_file="valid.csv", text_column="body", label_names=["pos", "neg"]
+    )
+    raw = module.load_splits()
+    assert raw["validation"]["label"] == [0 if row["label"] == "pos" else 1 for row in ROWS[:5]]
+
+
+def test_integer_labels_are_inferred_in_numeric_order() -> None:
+    assert infer_label_names(["10", "2", "1", "2"]) == ["1", "2", "10"]
+
+
+@pytest.mark.parametrize(
+    "content,expected",
+    [
+        ("", "is empty"),
+        ("label,text\n", "is empty"),
+        ("label,body\npos,fine\n", "has no column 'text' (columns: label, body)"),
+        ("label,text\npos\n", "row 1 has no 'text' value"),
+    ],
+)
+def test_file_errors_are_one_line(tmp_path: Path, content: str, expected: str) -> None:
+    (tmp_path / "train.csv").write_text(content)
+    with pytest.raises(UserError, match=re.escape(expected)) as info:
+        make_module(tmp_path, train_file="train.csv").load_splits()
+    assert "\n" not in str(info.value)
+
+
+def test_missing_train_file_and_unknown_format_are_named(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"set data\.train_file"):
+        make_module(tmp_path).load_splits()
+    with pytest.raises(UserError, match=r"nope\.csv does not exist"):
+        make_module(tmp_path, train_file="nope.csv").load_splits()
+    (tmp_path / "train.txt").write_text("x")
+    with pytest.raises(UserError, match=r"set data\.format"):
+        make_module(tmp_path, train_file="train.txt").load_splits()
+
+
+def test_bbc_news_layout_keeps_multiline_articles(tmp_path: Path) -> None:
+    write_bbc_news(tmp_path)
+    module = make_module(
+        tmp_path, train_file="bbc_news/train.csv.gz", test_file="bbc_news/test.csv.gz", validation_fraction=0.1
+    )
+    raw = module.load_splits()
+    # 10% of each class of 32 rounds to 3: 15 validation rows
+    assert (len(raw["train"]), len(raw["validation"]), len(raw["test"])) == (145, 15, 40)
+    assert all("\n\n" in text for text in raw["test"]["text"]), "headline and paragraphs survive the CSV round trip"
+    assert module.label_names == ["business", "entertainment", "politics", "sport", "tech"]
+
+
+def test_head_tail_keeps_the_start_and_the_end(tmp_path: Path) -> None:
+    rows = [{"text": " ".join(f"w{i}" for i in range(40)), "label": "a"}] * 4
+    write_rows(tmp_path / "train.csv", rows, "csv")
+    module = make_module(tmp_path, train_file="train.csv", validation_file="train.csv", test_file="train.csv")
+    tokenizer = module.tokenizer
+    encoded = encode_head_tail([rows[0]["text"]], tokenizer, max_length=12, head_tokens=4)
+    tokens = [tokenizer.id_to_token(i) for i in encoded["input_ids"][0]]
+    assert tokens == ["[CLS]", "w0", "w1", "w2", "w3", "w34", "w35", "w36", "w37", "w38", "w39", "[SEP]"]
+    assert encoded["truncated"] == [True]
+    short = encode_head_tail(["w1 w2"], tokenizer, max_length=12)
+    assert short["truncated"] == [False] and len(short["input_ids"][0]) == 4
+
+
+def test_unknown_truncation_is_refused() -> None:
+    with pytest.raises(ConfigError, match="head, head_tail"):
+        TextFilesDataModule(name="x", data_dir=".", cache_dir=".", truncation="middle")

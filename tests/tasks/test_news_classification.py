@@ -1,0 +1,62 @@
+"""News topics and own files through the real pipeline: a real Trainer on tiny bbc_news-format data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from encoderlab.pipeline import run
+from tests.builders import write_bbc_news
+from tests.conftest import MODELS, SMALL_MODEL_OVERRIDES
+
+NEWS = ["data=bbc_news", "data.tokenizer.max_length=48"]
+
+
+@pytest.fixture(scope="module")
+def news_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_bbc_news(tmp_path_factory.mktemp("news"))
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_fast_dev_run_each_encoder_on_bbc_news(make_cfg, news_data_dir: Path, model: str) -> None:
+    metrics = run(make_cfg(f"model={model}", *NEWS, "debug=fdr", *SMALL_MODEL_OVERRIDES[model], data_dir=news_data_dir))
+    assert torch.isfinite(torch.tensor(metrics["train/loss_epoch"]))
+    assert 0.0 <= metrics["test/acc"] <= 1.0
+
+
+@pytest.mark.parametrize("model", ["bert_tiny", "bilstm"])
+def test_fast_dev_run_text_files_with_a_text_pair(make_cfg, tmp_path: Path, model: str) -> None:
+    path = tmp_path / "pairs.jsonl"
+    rows = [f'{{"title": "t{i}", "body": "{"up" if i % 2 else "down"} day", "y": {i % 2}}}' for i in range(40)]
+    path.write_text("\n".join(rows) + "\n")
+    cfg = make_cfg(
+        f"model={model}",
+        "data=text_files",
+        f"data.train_file={path}",
+        "data.text_column=title",
+        "data.text_pair_column=body",
+        "data.label_column=y",
+        "debug=fdr",
+        *SMALL_MODEL_OVERRIDES[model],
+    )
+    metrics = run(cfg)
+    assert torch.isfinite(torch.tensor(metrics["train/loss_epoch"]))
+
+
+def test_bilstm_learns_tiny_news_topics_with_head_tail_truncation(make_cfg, news_data_dir: Path) -> None:
+    cfg = make_cfg(
+        "model=bilstm",
+        *NEWS,
+        "data.truncation=head_tail",
+        "trainer.max_epochs=8",
+        "~callbacks.early_stopping",
+        "scheduler=constant",
+        "model.lr=5e-3",
+        *SMALL_MODEL_OVERRIDES["bilstm"],
+        data_dir=news_data_dir,
+    )
+    metrics = run(cfg)
+    assert metrics["val/acc_best"] > 0.9, metrics
+    assert metrics["test/acc"] > 0.9, metrics
