@@ -99,6 +99,19 @@ def command_line() -> str:
     return " ".join(sys.argv)
 
 
+def build_callbacks(cfg: DictConfig, has_logger: bool, resume_from: Path | None) -> list[L.Callback]:
+    callbacks = instantiate_all(cfg.get("callbacks"))
+    if not has_logger:  # LearningRateMonitor refuses to run without a logger
+        callbacks = [c for c in callbacks if not isinstance(c, LearningRateMonitor)]
+    for callback in callbacks:
+        if isinstance(callback, SaveOnInterrupt):
+            callback.resume_hint = command_line()
+        if isinstance(callback, ModelCheckpoint) and resume_from is not None:
+            # a resumed run keeps writing into its checkpoint folder, so best-k tracking and last.ckpt carry on
+            callback.dirpath = str(resume_from.parent)
+    return callbacks
+
+
 def run(cfg: DictConfig) -> dict[str, float]:
     started = time.perf_counter()
     commit = git_commit()  # now, before the tree can change under a long run
@@ -131,25 +144,13 @@ def run(cfg: DictConfig) -> dict[str, float]:
     log.info("%s: %.2f M parameters (%.2f M trainable)", cfg.model.name, total / 1e6, trainable / 1e6)
 
     loggers: list[Logger] = instantiate_all(cfg.get("logger"))
-    callbacks = instantiate_all(cfg.get("callbacks"))
-    if not loggers:  # LearningRateMonitor refuses to run without a logger
-        callbacks = [c for c in callbacks if not isinstance(c, LearningRateMonitor)]
-    for callback in callbacks:
-        if isinstance(callback, SaveOnInterrupt):
-            callback.resume_hint = command_line()
-        if isinstance(callback, ModelCheckpoint) and ckpt_path is not None:
-            # a resumed run keeps writing into its checkpoint folder, so best-k tracking and last.ckpt carry on
-            callback.dirpath = str(ckpt_path.parent)
+    callbacks = build_callbacks(cfg, has_logger=bool(loggers), resume_from=ckpt_path)
     trainer: L.Trainer = instantiate(
         cfg.trainer, callbacks=callbacks, logger=loggers or False, plugins=[AtomicCheckpointIO()]
     )
     for logger in loggers:
         logger.log_hyperparams(
-            {
-                "config": resolved_config(cfg),
-                "model/params_total": total,
-                "model/params_trainable": trainable,
-            }
+            {"config": resolved_config(cfg), "model/params_total": total, "model/params_trainable": trainable}
         )
 
     checkpoint_cb = next((c for c in callbacks if isinstance(c, ModelCheckpoint) and c.monitor), None)
