@@ -10,10 +10,11 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from hydra.utils import instantiate
 
 from encoderlab.data.classification import encode_head_tail
 from encoderlab.data.text_files import TextFilesDataModule, infer_label_names
-from encoderlab.errors import ConfigError, UserError
+from encoderlab.errors import ConfigError, DataNotFoundError, UserError
 from tests.builders import write_bbc_news
 
 ROWS = [
@@ -174,3 +175,13 @@ def test_head_tail_keeps_the_start_and_the_end(tmp_path: Path) -> None:
 def test_unknown_truncation_is_refused() -> None:
     with pytest.raises(ConfigError, match="head, head_tail"):
         TextFilesDataModule(name="x", data_dir=".", cache_dir=".", truncation="middle")
+
+
+def test_ag_news_without_files_offline_names_the_path_and_the_hub(make_cfg, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    module = instantiate(make_cfg("data=ag_news", data_dir=tmp_path / "empty").data)
+    with pytest.raises(DataNotFoundError) as info:
+        module.load_splits()
+    message = str(info.value)
+    assert str(tmp_path / "empty" / "ag_news" / "train.csv.gz") in message
+    assert "fancyzhx/ag_news" in message and "make data" in message and "\n" not in message
