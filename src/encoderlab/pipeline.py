@@ -160,6 +160,7 @@ def run(cfg: DictConfig) -> dict[str, float]:
             "wall_time_sec": round(time.perf_counter() - started, 1),
             "best_checkpoint": best,
             "metrics": metrics,
+            **task.run_summary(),
         }
         if trainer.is_global_zero:
             (output_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")

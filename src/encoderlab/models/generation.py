@@ -1,9 +1,9 @@
 """Batched greedy and beam search over any model with the seq2seq decoding interface (`Seq2SeqModel`).
 
-Beam search keeps `beam_size` hypotheses per sentence in one flat batch of `B * beam_size` rows; after each step the
-decoder state follows the surviving beams (`reorder_cache`). A finished hypothesis stays in its slot and only extends
-with padding at no cost, so it keeps competing on its score. The search stops once every hypothesis has ended (or at
-`max_len`); the winner maximises `score / length ** length_penalty` (fairseq's normalisation).
+Beam search keeps `beam_size` hypotheses per sentence in one flat batch of `B * beam_size` rows; after each step
+the decoder state follows the surviving beams (`model.reorder_state`). A finished hypothesis stays in its slot and
+only extends with padding at no cost, so it keeps competing on its score. The search stops once every hypothesis
+has ended (or at `max_len`); the winner maximises `score / length ** length_penalty` (fairseq's normalisation).
 """
 
 from __future__ import annotations
@@ -11,8 +11,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import torch
-
-from encoderlab.models.attention import reorder_cache
 
 if TYPE_CHECKING:
     from encoderlab.models.seq2seq import Seq2SeqModel
@@ -77,7 +75,7 @@ def beam_search(
         last = (flat_choice % vocab).view(-1)
         history = torch.cat([history[origin], last.unsqueeze(1)], dim=1)
         finished = finished[origin] | (last == model.eos_id)
-        state = reorder_cache(state, origin)
+        state = model.reorder_state(state, origin)
         if finished.all():
             break
     lengths = (history != model.pad_id).sum(1).clamp(min=1).view(batch, beams).float()

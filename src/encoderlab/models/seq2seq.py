@@ -13,6 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from encoderlab.models.attention import reorder_cache
 from encoderlab.models.generation import beam_search, greedy_search
 from encoderlab.models.lstm import LSTMAttentionDecoder, LSTMEncoder
 from encoderlab.models.transformer import TransformerDecoder, TransformerEncoder
@@ -37,6 +38,11 @@ class Seq2SeqModel(nn.Module):
     ) -> tuple[torch.Tensor, Any]:
         """The previous token of every row `[B]` -> `(next-token logits [B, V], new state)`."""
         raise NotImplementedError
+
+    def reorder_state(self, state: Any, indices: torch.Tensor) -> Any:
+        """Rows `indices` of the state (beam search). Beams only ever move within their own sentence, so parts that
+        depend on the source alone (projected encoder memory) may be returned as they are."""
+        return reorder_cache(state, indices)
 
     def decode(self, tgt_in_ids: torch.Tensor, memory: torch.Tensor, src_mask: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError
@@ -120,6 +126,9 @@ class TransformerSeq2Seq(Seq2SeqModel):
     def init_state(self, memory: torch.Tensor, src_mask: torch.Tensor) -> list[dict[str, dict[str, torch.Tensor]]]:
         return self.decoder.init_cache()
 
+    def reorder_state(self, state: list, indices: torch.Tensor) -> list:
+        return [{"self": reorder_cache(layer["self"], indices), "cross": layer["cross"]} for layer in state]
+
     def step(
         self, tokens: torch.Tensor, state: list, memory: torch.Tensor, src_mask: torch.Tensor
     ) -> tuple[torch.Tensor, list]:
@@ -179,6 +188,9 @@ class LSTMSeq2Seq(Seq2SeqModel):
 
     def init_state(self, memory: torch.Tensor, src_mask: torch.Tensor) -> dict[str, torch.Tensor]:
         return self.decoder.init_state(memory, src_mask)
+
+    def reorder_state(self, state: dict[str, torch.Tensor], indices: torch.Tensor) -> dict[str, torch.Tensor]:
+        return {key: value if key == "keys" else value.index_select(0, indices) for key, value in state.items()}
 
     def step(
         self, tokens: torch.Tensor, state: dict[str, torch.Tensor], memory: torch.Tensor, src_mask: torch.Tensor
