@@ -22,7 +22,7 @@ from hydra.core.global_hydra import GlobalHydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, open_dict
 
-from encoderlab.pipeline import CONF_DIR
+from encoderlab.pipeline import CONF_DIR, models_of_family
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = ROOT.parent / "shared" / "data"
@@ -173,6 +173,7 @@ SMALL_MODEL_OVERRIDES = {
     "lstm_seq2seq": ["model.net.embedding_size=32", "model.net.hidden_size=32", "model.net.decoder_hidden_size=32"],
 }
 MODELS = sorted(p.stem for p in (CONF_DIR / "model").glob("*.yaml"))
+ENCODER_MODELS = models_of_family(("encoder",))
 DATASETS = sorted(p.stem for p in (CONF_DIR / "data").glob("*.yaml"))
 
 
