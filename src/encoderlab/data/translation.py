@@ -41,7 +41,7 @@ def read_lines(path: Path) -> list[str]:
         return [line.rstrip("\n") for line in handle]
 
 
-def encode_source(tokenizer: Tokenizer, texts: list[str]) -> tuple[list[list[int]], list[bool]]:
+def encode_texts(tokenizer: Tokenizer, texts: list[str]) -> tuple[list[list[int]], list[bool]]:
     """Texts -> ids ending in `[EOS]` (cut to the tokenizer's max length) and whether each was truncated."""
     encodings = tokenizer.encode_batch(texts)
     return [e.ids for e in encodings], [bool(e.overflowing) for e in encodings]
@@ -246,8 +246,8 @@ class TranslationDataModule(L.LightningDataModule):
 
 
 def _encode_pairs(batch: dict[str, list], tokenizer: Tokenizer, bos_id: int) -> dict[str, list]:
-    src_ids, src_truncated = encode_source(tokenizer, batch["src"])
-    tgt_ids, tgt_truncated = encode_source(tokenizer, batch["tgt"])
+    src_ids, src_truncated = encode_texts(tokenizer, batch["src"])
+    tgt_ids, tgt_truncated = encode_texts(tokenizer, batch["tgt"])
     return {
         "src_ids": src_ids,
         "tgt_ids": [[bos_id, *ids] for ids in tgt_ids],
