@@ -37,6 +37,9 @@ data: ## link the data sets from ../shared/data into ./data (or set DATA=<folder
 train: install data ## train the default model (bert_small on SST-2); extra overrides in ARGS="..."
 	$(BIN)/python train.py $(ARGS)
 
+translate: install ## translate lines on stdin: make translate CKPT=logs/<run>/checkpoints/last.ckpt < in.txt
+	@$(BIN)/encoderlab-translate $(CKPT) $(ARGS)
+
 test: install ## run the test suite (CPU, offline)
 	$(BIN)/python -m pytest -q $(ARGS)
 
@@ -52,4 +55,4 @@ clean: ## remove caches and run outputs (keeps .venv and data)
 	rm -rf .cache logs outputs multirun wandb lightning_logs .pytest_cache .ruff_cache
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
 
-.PHONY: help install data train test lint format clean
+.PHONY: help install data train translate test lint format clean

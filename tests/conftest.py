@@ -22,7 +22,7 @@ from hydra.core.global_hydra import GlobalHydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, open_dict
 
-from encoderlab.pipeline import CONF_DIR
+from encoderlab.pipeline import CONF_DIR, models_of_family
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = ROOT.parent / "shared" / "data"
@@ -56,9 +56,96 @@ def write_sst2(folder: Path, train: int = 256, validation: int = 64) -> Path:
     return folder
 
 
+# A toy language pair for translation tests: a word-for-word dictionary plus one reordering (the verb moves to the
+# end, as in a German subordinate clause), so a model must learn both lexical choice and word order.
+LEXICON = {
+    "en": [
+        "a",
+        "the",
+        "man",
+        "woman",
+        "dog",
+        "child",
+        "red",
+        "small",
+        "happy",
+        "old",
+        "sees",
+        "holds",
+        "likes",
+        "ball",
+    ],
+    "de": [
+        "ein",
+        "der",
+        "mann",
+        "frau",
+        "hund",
+        "kind",
+        "rote",
+        "kleine",
+        "frohe",
+        "alte",
+        "sieht",
+        "hält",
+        "mag",
+        "ball",
+    ],
+    "fr": [
+        "un",
+        "le",
+        "homme",
+        "femme",
+        "chien",
+        "enfant",
+        "rouge",
+        "petit",
+        "heureux",
+        "vieux",
+        "voit",
+        "tient",
+        "aime",
+        "balle",
+    ],
+}
+NOUNS, ADJECTIVES, VERBS = [2, 3, 4, 5, 13], [6, 7, 8, 9], [10, 11, 12]
+
+
+def toy_parallel_sentences(count: int, seed: int) -> dict[str, list[str]]:
+    """`count` sentences in each of en/de/fr: `det adj noun verb det noun`; de/fr put the verb last."""
+    rng = random.Random(seed)
+    sentences: dict[str, list[str]] = {lang: [] for lang in LEXICON}
+    for _ in range(count):
+        words = [rng.choice([0, 1]), rng.choice(ADJECTIVES), rng.choice(NOUNS), rng.choice(VERBS)]
+        words += [rng.choice([0, 1]), rng.choice(NOUNS)]
+        for lang, lexicon in LEXICON.items():
+            order = words if lang == "en" else words[:3] + words[4:] + words[3:4]
+            sentences[lang].append(" ".join(lexicon[w] for w in order).capitalize() + ".")
+    return sentences
+
+
+def write_lines(path: Path, lines: list[str]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with gzip.open(path, "wt", encoding="utf-8") as handle:
+        handle.write("".join(line + "\n" for line in lines))
+
+
+def write_multi30k(
+    folder: Path, train: int = 96, validation: int = 32, test: int = 32, same_splits: bool = False
+) -> Path:
+    """Multi30k's local format: `multi30k/{train,val,test_2016_flickr}.{en,de,fr}.gz`, one sentence per line.
+    `same_splits`: every split holds the training sentences (to test memorisation)."""
+    counts = {"train": (train, 0), "val": (validation, 1), "test_2016_flickr": (test, 2)}
+    for stem, (count, seed) in counts.items():
+        sentences = toy_parallel_sentences(train if same_splits else count, 0 if same_splits else seed)
+        for lang, lines in sentences.items():
+            write_lines(folder / "multi30k" / f"{stem}.{lang}.gz", lines)
+    return folder
+
+
 @pytest.fixture(scope="session")
 def tiny_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return write_sst2(tmp_path_factory.mktemp("data"))
+    return write_multi30k(write_sst2(tmp_path_factory.mktemp("data")))
 
 
 @pytest.fixture(scope="session")
@@ -76,8 +163,17 @@ SMALL_MODEL_OVERRIDES = {
     "lstm": ["model.encoder.embedding_size=32", "model.encoder.hidden_size=32"],
     "bilstm": ["model.encoder.embedding_size=32", "model.encoder.hidden_size=32"],
     "bilstm_attn": ["model.encoder.embedding_size=32", "model.encoder.hidden_size=32"],
+    "transformer_seq2seq": [
+        "model.net.hidden_size=32",
+        "model.net.num_heads=4",
+        "model.net.intermediate_size=64",
+        "model.net.encoder_layers=1",
+        "model.net.decoder_layers=1",
+    ],
+    "lstm_seq2seq": ["model.net.embedding_size=32", "model.net.hidden_size=32", "model.net.decoder_hidden_size=32"],
 }
 MODELS = sorted(p.stem for p in (CONF_DIR / "model").glob("*.yaml"))
+ENCODER_MODELS = models_of_family(("encoder",))
 DATASETS = sorted(p.stem for p in (CONF_DIR / "data").glob("*.yaml"))
 
 

@@ -181,6 +181,7 @@ def run(cfg: DictConfig) -> dict[str, float]:
             "best_checkpoint": best,
             "resumed_from": str(ckpt_path) if ckpt_path else None,
             "metrics": metrics,
+            **task.run_summary(),
         }
         if trainer.is_global_zero:
             (output_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")

@@ -12,11 +12,13 @@ import torch
 class TrainingSpeed(L.Callback):
     """Logs `train/epoch_time_sec`, `train/tokens_per_sec` (real, unpadded tokens) and `train/time_sec`.
 
-    Tokens are summed on the device and read once per epoch, so the step never waits on a host sync.
+    Tokens are counted from the first of `mask_keys` a batch has: the input mask for encoders, the target mask for
+    seq2seq (target tokens per second, as fairseq's `wps`). They are summed on the device and read once per epoch,
+    so the step never waits on a host sync.
     """
 
-    def __init__(self, mask_key: str = "attention_mask") -> None:
-        self.mask_key = mask_key
+    def __init__(self, mask_keys: tuple[str, ...] = ("attention_mask", "tgt_mask")) -> None:
+        self.mask_keys = tuple(mask_keys)
         self.train_time = 0.0
         self._tokens: torch.Tensor | None = None
         self._start = 0.0
@@ -30,8 +32,10 @@ class TrainingSpeed(L.Callback):
     ) -> None:
         if self._tokens is None:  # resumed in the middle of an epoch: on_train_epoch_start did not run
             self.on_train_epoch_start(trainer, pl_module)
-        if isinstance(batch, dict) and self.mask_key in batch:
-            self._tokens += batch[self.mask_key].sum()
+        if isinstance(batch, dict):
+            key = next((k for k in self.mask_keys if k in batch), None)
+            if key is not None:
+                self._tokens += batch[key].sum()
 
     def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         if trainer.sanity_checking or self._tokens is None:

@@ -66,3 +66,28 @@ class TokenClassificationCollator:
         if "tags" in examples[0]:
             batch["tags"], _ = pad_sequences([ex["tags"] for ex in examples], -100)
         return batch
+
+
+class TranslationCollator:
+    """`[{"src_ids", "tgt_ids"[, "tgt"]}]` -> source ids/mask, teacher-forcing input/output ids, target mask.
+
+    `tgt_ids` is `[BOS] y_1 .. y_n [EOS]`: the decoder reads all but the last token and predicts all but the first.
+    Raw target texts (`references`) travel with validation/test batches for BLEU.
+    """
+
+    def __init__(self, pad_id: int) -> None:
+        self.pad_id = pad_id
+
+    def __call__(self, examples: list[dict[str, Any]]) -> dict[str, Any]:
+        src_ids, src_mask = pad_sequences([ex["src_ids"] for ex in examples], self.pad_id)
+        tgt_ids, tgt_mask = pad_sequences([ex["tgt_ids"] for ex in examples], self.pad_id)
+        batch: dict[str, Any] = {
+            "src_ids": src_ids,
+            "src_mask": src_mask,
+            "tgt_in_ids": tgt_ids[:, :-1],
+            "tgt_out_ids": tgt_ids[:, 1:],
+            "tgt_mask": tgt_mask[:, 1:],
+        }
+        if "tgt" in examples[0]:
+            batch["references"] = [ex["tgt"] for ex in examples]
+        return batch

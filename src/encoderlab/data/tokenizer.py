@@ -1,4 +1,12 @@
-"""Subword tokenizers trained from scratch with HF `tokenizers`, cached on disk under a key of their settings."""
+"""Subword tokenizers trained from scratch with HF `tokenizers`, cached on disk under a key of their settings.
+
+- `wordpiece`: BERT's layout (`[CLS] a [SEP]`), lower-cased by default; for the encoders.
+- `bpe`: byte-level BPE (GPT-2's pre-tokenizer): any script, no unknown tokens, and decoding gives back the text
+  exactly, which is what BLEU on detokenized output needs.
+- `unigram`: SentencePiece-style unigram LM over `▁`-marked words (Metaspace). Scripts written without spaces
+  (Chinese) are segmented by the learned unigram model, as SentencePiece does.
+With `[EOS]` among the special tokens (seq2seq), `bpe` and `unigram` append it to every encoding.
+"""
 
 from __future__ import annotations
 
@@ -17,7 +25,9 @@ from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers,
 log = logging.getLogger(__name__)
 
 PAD, UNK, CLS, SEP, MASK = "[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"
+BOS, EOS = "[BOS]", "[EOS]"
 SPECIAL_TOKENS = [PAD, UNK, CLS, SEP, MASK]  # PAD first, so pad_id == 0
+SEQ2SEQ_SPECIAL_TOKENS = [PAD, UNK, BOS, EOS]
 
 
 @dataclass
@@ -35,8 +45,6 @@ class TokenizerSettings:
 
 def train_wordpiece(texts: Iterable[str], settings: TokenizerSettings) -> Tokenizer:
     """A BERT-style WordPiece tokenizer: `[CLS] a [SEP]` (and `[CLS] a [SEP] b [SEP]` for pairs)."""
-    if settings.algorithm != "wordpiece":
-        raise ValueError(f"unknown tokenizer algorithm {settings.algorithm!r}; this data module supports 'wordpiece'")
     tokenizer = Tokenizer(models.WordPiece(unk_token=UNK))
     tokenizer.normalizer = normalizers.BertNormalizer(
         clean_text=True,
@@ -61,6 +69,68 @@ def train_wordpiece(texts: Iterable[str], settings: TokenizerSettings) -> Tokeni
     )
     configure_truncation(tokenizer, settings.max_length)
     return tokenizer
+
+
+def _normalizer(settings: TokenizerSettings) -> normalizers.Normalizer:
+    steps = [normalizers.NFKC()]
+    if settings.lowercase:
+        steps.append(normalizers.Lowercase())
+    return normalizers.Sequence(steps)
+
+
+def _append_eos(tokenizer: Tokenizer, settings: TokenizerSettings) -> None:
+    if EOS in settings.special_tokens:
+        tokenizer.post_processor = processors.TemplateProcessing(
+            single=f"$A {EOS}", special_tokens=[(EOS, tokenizer.token_to_id(EOS))]
+        )
+
+
+def train_bpe(texts: Iterable[str], settings: TokenizerSettings) -> Tokenizer:
+    """Byte-level BPE: every string encodes (no `[UNK]`), and decoding restores the text exactly."""
+    tokenizer = Tokenizer(models.BPE())
+    tokenizer.normalizer = _normalizer(settings)
+    tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=True)
+    tokenizer.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(
+        vocab_size=settings.vocab_size,
+        min_frequency=settings.min_frequency,
+        special_tokens=settings.special_tokens,
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        show_progress=False,
+    )
+    tokenizer.train_from_iterator(texts, trainer=trainer)
+    _append_eos(tokenizer, settings)
+    return configure_truncation(tokenizer, settings.max_length)
+
+
+def train_unigram(texts: Iterable[str], settings: TokenizerSettings) -> Tokenizer:
+    """SentencePiece-style unigram LM: words marked with `▁`, segmented by the learned piece probabilities."""
+    tokenizer = Tokenizer(models.Unigram())
+    tokenizer.normalizer = _normalizer(settings)
+    tokenizer.pre_tokenizer = pre_tokenizers.Metaspace()
+    tokenizer.decoder = decoders.Metaspace()
+    trainer = trainers.UnigramTrainer(
+        vocab_size=settings.vocab_size,
+        special_tokens=settings.special_tokens,
+        unk_token=UNK,
+        show_progress=False,
+    )
+    tokenizer.train_from_iterator(texts, trainer=trainer)
+    _append_eos(tokenizer, settings)
+    return configure_truncation(tokenizer, settings.max_length)
+
+
+TRAINERS: dict[str, Callable[[Iterable[str], TokenizerSettings], Tokenizer]] = {
+    "wordpiece": train_wordpiece,
+    "bpe": train_bpe,
+    "unigram": train_unigram,
+}
+
+
+def train_tokenizer(texts: Iterable[str], settings: TokenizerSettings) -> Tokenizer:
+    if settings.algorithm not in TRAINERS:
+        raise ValueError(f"unknown tokenizer algorithm {settings.algorithm!r}; choose one of {', '.join(TRAINERS)}")
+    return TRAINERS[settings.algorithm](texts, settings)
 
 
 def configure_truncation(tokenizer: Tokenizer, max_length: int) -> Tokenizer:
@@ -113,6 +183,6 @@ def load_or_train(
             tokenizer = Tokenizer.from_file(str(path))
         else:
             log.info("Training a %s tokenizer (vocab %d) -> %s", settings.algorithm, settings.vocab_size, path)
-            tokenizer = train_wordpiece(texts(), settings)
+            tokenizer = train_tokenizer(texts(), settings)
             save_atomic(tokenizer, path)
     return configure_truncation(tokenizer, settings.max_length), path

@@ -2,7 +2,19 @@
 
 from encoderlab.models.crf import CRF
 from encoderlab.models.heads import Pooler, SequenceClassifier, TokenClassifier
-from encoderlab.models.lstm import LSTMEncoder
-from encoderlab.models.transformer import TransformerEncoder
+from encoderlab.models.lstm import LSTMAttentionDecoder, LSTMEncoder
+from encoderlab.models.seq2seq import LSTMSeq2Seq, TransformerSeq2Seq
+from encoderlab.models.transformer import TransformerDecoder, TransformerEncoder
 
-__all__ = ["CRF", "LSTMEncoder", "Pooler", "SequenceClassifier", "TokenClassifier", "TransformerEncoder"]
+__all__ = [
+    "CRF",
+    "LSTMAttentionDecoder",
+    "LSTMEncoder",
+    "LSTMSeq2Seq",
+    "Pooler",
+    "SequenceClassifier",
+    "TokenClassifier",
+    "TransformerDecoder",
+    "TransformerEncoder",
+    "TransformerSeq2Seq",
+]

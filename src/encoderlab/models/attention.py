@@ -1,18 +1,38 @@
 """Attention modules: multi-head (self and cross) through `F.scaled_dot_product_attention`, and additive attention.
 
 Masks follow one convention everywhere: `attention_mask` is `[B, T]` with 1 (or True) at real tokens and 0 at padding.
+
+Incremental decoding (as fairseq's `incremental_state`): each attention module reads and writes its keys/values in a
+`cache` dict it is given. Self-attention appends the new step's keys/values; cross-attention projects the encoder
+memory once, on the first step. Every cached tensor is batch-first, so beam search reorders a cache with one
+`index_select` per tensor (`reorder_cache`).
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+Cache = dict[str, torch.Tensor]
+
 
 def key_padding_bias(attention_mask: torch.Tensor) -> torch.Tensor:
     """`[B, T]` 1/0 mask -> boolean `[B, 1, 1, T]` mask for SDPA (True = may attend)."""
     return attention_mask.bool()[:, None, None, :]
+
+
+def reorder_cache(state: Any, indices: torch.Tensor) -> Any:
+    """Select batch rows `indices` of every tensor in a (nested dict/list) decoding state, e.g. to follow beams."""
+    if isinstance(state, torch.Tensor):
+        return state.index_select(0, indices)
+    if isinstance(state, dict):
+        return {key: reorder_cache(value, indices) for key, value in state.items()}
+    if isinstance(state, list | tuple):
+        return type(state)(reorder_cache(value, indices) for value in state)
+    return state
 
 
 class MultiHeadAttention(nn.Module):
@@ -48,16 +68,27 @@ class MultiHeadAttention(nn.Module):
         attn_mask: torch.Tensor | None = None,
         memory: torch.Tensor | None = None,
         is_causal: bool = False,
+        cache: Cache | None = None,
     ) -> torch.Tensor:
-        """`x`: `[B, T, H]`; `attn_mask`: boolean, broadcastable to `[B, heads, T, S]` (True = attend)."""
+        """`x`: `[B, T, H]`; `attn_mask`: boolean, broadcastable to `[B, heads, T, S]` (True = attend).
+
+        With a `cache`, `x` holds only the new step(s): self-attention attends to the cached keys/values plus its
+        own, so no causal mask is needed for a single new step; cross-attention reuses the projected memory.
+        """
         if self.is_cross:
-            if memory is None:
-                raise ValueError("cross-attention needs `memory`")
-            q = self.q_proj(x)
-            k, v = self.kv_proj(memory).chunk(2, dim=-1)
+            q = self._split_heads(self.q_proj(x))
+            if cache is not None and "k" in cache:
+                k, v = cache["k"], cache["v"]
+            else:
+                if memory is None:
+                    raise ValueError("cross-attention needs `memory`")
+                k, v = (self._split_heads(t) for t in self.kv_proj(memory).chunk(2, dim=-1))
         else:
-            q, k, v = self.qkv_proj(x).chunk(3, dim=-1)
-        q, k, v = self._split_heads(q), self._split_heads(k), self._split_heads(v)
+            q, k, v = (self._split_heads(t) for t in self.qkv_proj(x).chunk(3, dim=-1))
+            if cache is not None and "k" in cache:
+                k, v = torch.cat([cache["k"], k], dim=2), torch.cat([cache["v"], v], dim=2)
+        if cache is not None:
+            cache["k"], cache["v"] = k, v
         out = F.scaled_dot_product_attention(
             q,
             k,
@@ -83,11 +114,19 @@ class AdditiveAttention(nn.Module):
         self.query_proj = nn.Linear(query_size, attention_size, bias=False) if query_size else None
         self.score = nn.Linear(attention_size, 1, bias=False)
 
+    def project_keys(self, keys: torch.Tensor) -> torch.Tensor:
+        """`W h_t` for every position: a decoder computes it once per source and passes it to each step."""
+        return self.key_proj(keys)
+
     def forward(
-        self, keys: torch.Tensor, attention_mask: torch.Tensor, query: torch.Tensor | None = None
+        self,
+        keys: torch.Tensor,
+        attention_mask: torch.Tensor,
+        query: torch.Tensor | None = None,
+        projected_keys: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """Returns `(context [B, H], weights [B, T])`; padded positions get weight exactly 0."""
-        energy = self.key_proj(keys)
+        energy = self.key_proj(keys) if projected_keys is None else projected_keys
         if query is not None:
             if self.query_proj is None:
                 raise ValueError("this AdditiveAttention was built without query_size")

@@ -1,10 +1,12 @@
-"""(Bi)LSTM encoder over packed sequences, so padding never reaches the recurrence."""
+"""(Bi)LSTM encoder over packed sequences (padding never reaches the recurrence); attention decoder for seq2seq."""
 
 from __future__ import annotations
 
 import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+from encoderlab.models.attention import AdditiveAttention
 
 
 class LSTMEncoder(nn.Module):
@@ -63,3 +65,117 @@ class LSTMEncoder(nn.Module):
         output, _ = self.lstm(packed)
         hidden, _ = pad_packed_sequence(output, batch_first=True, total_length=length)
         return self.output_dropout(hidden)
+
+
+ATTENTION_CHOICES = ("additive", "dot", "general")
+
+
+class LSTMAttentionDecoder(nn.Module):
+    """LSTM decoder attending over the encoder's outputs (`memory`), one target step at a time.
+
+    - `additive` (Bahdanau et al. 2015): the previous top hidden state queries the memory; the context joins the
+      embedded input token in the LSTM's input.
+    - `dot` / `general` (Luong et al. 2015): the new top hidden state queries the memory (`h^T m` / `h^T W m`); the
+      previous step's attentional vector is fed back as input ("input feeding").
+
+    Each step outputs an attentional vector `tanh(W [h_t; c_t])` of `embedding_size`, so the output projection can be
+    tied to the target embeddings. The initial state is a projection of the mean of the memory over real positions.
+    State is a dict of batch-first tensors, so beam search can reorder it row by row.
+    """
+
+    def __init__(
+        self,
+        vocab_size: int,
+        memory_size: int,
+        embedding_size: int = 256,
+        hidden_size: int = 512,
+        num_layers: int = 1,
+        attention: str = "additive",
+        dropout: float = 0.3,
+        embedding_dropout: float = 0.3,
+        pad_id: int = 0,
+    ) -> None:
+        super().__init__()
+        if attention not in ATTENTION_CHOICES:
+            raise ValueError(f"unknown attention {attention!r}; choose one of {', '.join(ATTENTION_CHOICES)}")
+        if attention == "dot" and memory_size != hidden_size:
+            raise ValueError(
+                f"dot attention needs memory_size == hidden_size (got {memory_size} and {hidden_size}); "
+                "use attention=general"
+            )
+        self.attention_type = attention
+        self.num_layers = num_layers
+        self.hidden_size = hidden_size
+        self.embedding_size = embedding_size
+        self.embeddings = nn.Embedding(vocab_size, embedding_size, padding_idx=pad_id)
+        self.embedding_dropout = nn.Dropout(embedding_dropout)
+        self.bridge = nn.Linear(memory_size, 2 * num_layers * hidden_size)
+        if attention == "additive":
+            self.attention = AdditiveAttention(memory_size, hidden_size, query_size=hidden_size)
+            input_size = embedding_size + memory_size
+        else:
+            self.key_proj = nn.Linear(memory_size, hidden_size, bias=False) if attention == "general" else None
+            input_size = 2 * embedding_size
+        self.lstm = nn.LSTM(
+            input_size, hidden_size, num_layers=num_layers, batch_first=True, dropout=dropout if num_layers > 1 else 0.0
+        )
+        self.combine = nn.Linear(hidden_size + memory_size, embedding_size)
+        self.output_dropout = nn.Dropout(dropout)
+        nn.init.normal_(self.embeddings.weight, std=0.1)
+        self.embeddings.weight.data[pad_id].zero_()
+
+    @property
+    def input_embeddings(self) -> nn.Embedding:
+        return self.embeddings
+
+    def init_state(self, memory: torch.Tensor, memory_mask: torch.Tensor) -> dict[str, torch.Tensor]:
+        mask = memory_mask.unsqueeze(-1).to(memory.dtype)
+        mean = (memory * mask).sum(1) / mask.sum(1).clamp(min=1.0)
+        h, c = torch.tanh(self.bridge(mean)).view(-1, 2, self.num_layers, self.hidden_size).unbind(1)
+        if self.attention_type == "additive":
+            keys = self.attention.project_keys(memory)
+        else:
+            keys = memory if self.key_proj is None else self.key_proj(memory)
+        feed = memory.new_zeros(memory.shape[0], self.embedding_size)
+        return {"h": h, "c": c, "keys": keys, "feed": feed}
+
+    def _attend_luong(
+        self, query: torch.Tensor, keys: torch.Tensor, memory: torch.Tensor, memory_mask: torch.Tensor
+    ) -> torch.Tensor:
+        scores = torch.bmm(keys, query.unsqueeze(-1)).squeeze(-1)
+        scores = scores.masked_fill(~memory_mask.bool(), torch.finfo(scores.dtype).min)
+        return torch.bmm(torch.softmax(scores, dim=-1).unsqueeze(1), memory).squeeze(1)
+
+    def step(
+        self,
+        tokens: torch.Tensor,
+        state: dict[str, torch.Tensor],
+        memory: torch.Tensor,
+        memory_mask: torch.Tensor,
+    ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """`tokens [B]` (the previous target token) -> `(attentional vector [B, embedding_size], new state)`."""
+        embedded = self.embedding_dropout(self.embeddings(tokens))
+        h, c = state["h"], state["c"]
+        if self.attention_type == "additive":
+            context, _ = self.attention(memory, memory_mask, query=h[:, -1], projected_keys=state["keys"])
+            rnn_input = torch.cat([embedded, context], dim=-1)
+        else:
+            rnn_input = torch.cat([embedded, state["feed"]], dim=-1)
+        output, (h, c) = self.lstm(
+            rnn_input.unsqueeze(1), (h.transpose(0, 1).contiguous(), c.transpose(0, 1).contiguous())
+        )
+        top = output[:, 0]
+        if self.attention_type != "additive":
+            context = self._attend_luong(top, state["keys"], memory, memory_mask)
+        attentional = self.output_dropout(torch.tanh(self.combine(torch.cat([top, context], dim=-1))))
+        new_state = {"h": h.transpose(0, 1), "c": c.transpose(0, 1), "keys": state["keys"], "feed": attentional}
+        return attentional, new_state
+
+    def forward(self, tgt_ids: torch.Tensor, memory: torch.Tensor, memory_mask: torch.Tensor) -> torch.Tensor:
+        """Teacher forcing: `tgt_ids [B, T]` -> attentional vectors `[B, T, embedding_size]`."""
+        state = self.init_state(memory, memory_mask)
+        outputs = []
+        for t in range(tgt_ids.shape[1]):
+            output, state = self.step(tgt_ids[:, t], state, memory, memory_mask)
+            outputs.append(output)
+        return torch.stack(outputs, dim=1)

@@ -1,4 +1,5 @@
-"""BERT-style Transformer encoder: embeddings, N blocks of self-attention + GELU feed-forward, pre- or post-LN.
+"""BERT-style Transformer encoder (embeddings, N blocks of self-attention + GELU feed-forward, pre- or post-LN) and
+the matching decoder (causal self-attention + cross-attention to the encoder + feed-forward), for seq2seq.
 
 Parameter names follow the parts of HF's `BertModel` (word/position/token_type embeddings, attention, intermediate,
 output) so weights map both ways; Q, K and V are one fused matrix here and three in HF.
@@ -12,7 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from encoderlab.models.attention import MultiHeadAttention, key_padding_bias
+from encoderlab.models.attention import Cache, MultiHeadAttention, key_padding_bias
 
 
 @dataclass
@@ -45,14 +46,17 @@ class Embeddings(nn.Module):
         self.dropout = nn.Dropout(cfg.dropout)
         self.max_position = cfg.max_position
 
-    def forward(self, input_ids: torch.Tensor, token_type_ids: torch.Tensor | None = None) -> torch.Tensor:
-        length = input_ids.shape[1]
+    def forward(
+        self, input_ids: torch.Tensor, token_type_ids: torch.Tensor | None = None, position_offset: int = 0
+    ) -> torch.Tensor:
+        """`position_offset`: position of the first token (the number of tokens already decoded, when decoding)."""
+        length = input_ids.shape[1] + position_offset
         if length > self.max_position:
             raise ValueError(
                 f"sequence length {length} exceeds max_position={self.max_position}; "
-                "lower data.max_length or raise model.encoder.max_position"
+                "lower data.max_length or raise the model's max_position"
             )
-        positions = torch.arange(length, device=input_ids.device)
+        positions = torch.arange(position_offset, length, device=input_ids.device)
         x = self.word_embeddings(input_ids) + self.position_embeddings(positions)[None]
         if token_type_ids is None:
             x = x + self.token_type_embeddings.weight[0]
@@ -90,6 +94,18 @@ class EncoderLayer(nn.Module):
         return self.output_norm(x + self.feed_forward(x))
 
 
+def init_bert_weights(module: nn.Module) -> None:
+    """BERT's initialisation: N(0, 0.02) for every matrix, zero biases, unit LayerNorm."""
+    if isinstance(module, nn.Linear):
+        nn.init.normal_(module.weight, std=0.02)
+        if module.bias is not None:
+            nn.init.zeros_(module.bias)
+    elif isinstance(module, nn.Embedding):
+        nn.init.normal_(module.weight, std=0.02)
+        if module.padding_idx is not None:
+            module.weight.data[module.padding_idx].zero_()
+
+
 class TransformerEncoder(nn.Module):
     """`forward(input_ids, attention_mask) -> hidden [B, T, H]`; padding never changes outputs at real positions."""
 
@@ -102,7 +118,7 @@ class TransformerEncoder(nn.Module):
         self.embeddings = Embeddings(cfg)
         self.layers = nn.ModuleList(EncoderLayer(cfg) for _ in range(cfg.num_layers))
         self.final_norm = nn.LayerNorm(cfg.hidden_size, eps=cfg.layer_norm_eps) if cfg.norm_first else None
-        self.apply(self._init_weights)
+        self.apply(init_bert_weights)
 
     @property
     def hidden_size(self) -> int:
@@ -111,17 +127,6 @@ class TransformerEncoder(nn.Module):
     @property
     def input_embeddings(self) -> nn.Embedding:
         return self.embeddings.word_embeddings
-
-    def _init_weights(self, module: nn.Module) -> None:
-        # BERT's initialisation: N(0, 0.02) for every matrix, zero biases, unit LayerNorm.
-        if isinstance(module, nn.Linear):
-            nn.init.normal_(module.weight, std=0.02)
-            if module.bias is not None:
-                nn.init.zeros_(module.bias)
-        elif isinstance(module, nn.Embedding):
-            nn.init.normal_(module.weight, std=0.02)
-            if module.padding_idx is not None:
-                module.weight.data[module.padding_idx].zero_()
 
     def forward(
         self,
@@ -133,6 +138,95 @@ class TransformerEncoder(nn.Module):
         x = self.embeddings(input_ids, token_type_ids)
         for layer in self.layers:
             x = layer(x, attn_mask)
+        if self.final_norm is not None:
+            x = self.final_norm(x)
+        return x
+
+    def extra_repr(self) -> str:
+        return ", ".join(f"{k}={v}" for k, v in asdict(self.config).items() if k != "vocab_size")
+
+
+class DecoderLayer(nn.Module):
+    """Causal self-attention, cross-attention to the encoder's memory, feed-forward; pre- or post-LN as the encoder."""
+
+    def __init__(self, cfg: TransformerConfig) -> None:
+        super().__init__()
+        self.attention = MultiHeadAttention(cfg.hidden_size, cfg.num_heads, cfg.attention_dropout)
+        self.attention_norm = nn.LayerNorm(cfg.hidden_size, eps=cfg.layer_norm_eps)
+        self.cross_attention = MultiHeadAttention(cfg.hidden_size, cfg.num_heads, cfg.attention_dropout, is_cross=True)
+        self.cross_attention_norm = nn.LayerNorm(cfg.hidden_size, eps=cfg.layer_norm_eps)
+        self.feed_forward = FeedForward(cfg)
+        self.output_norm = nn.LayerNorm(cfg.hidden_size, eps=cfg.layer_norm_eps)
+        self.dropout = nn.Dropout(cfg.dropout)
+        self.norm_first = cfg.norm_first
+
+    def forward(
+        self,
+        x: torch.Tensor,
+        memory: torch.Tensor,
+        memory_mask: torch.Tensor,
+        cache: dict[str, Cache] | None = None,
+    ) -> torch.Tensor:
+        # A single new step attends to all cached steps: causal by construction, so no mask.
+        causal = cache is None or "k" not in cache["self"]
+        self_cache = None if cache is None else cache["self"]
+        cross_cache = None if cache is None else cache["cross"]
+
+        def self_attend(h: torch.Tensor) -> torch.Tensor:
+            return self.dropout(self.attention(h, is_causal=causal, cache=self_cache))
+
+        def cross_attend(h: torch.Tensor) -> torch.Tensor:
+            return self.dropout(self.cross_attention(h, memory_mask, memory=memory, cache=cross_cache))
+
+        if self.norm_first:
+            x = x + self_attend(self.attention_norm(x))
+            x = x + cross_attend(self.cross_attention_norm(x))
+            return x + self.feed_forward(self.output_norm(x))
+        x = self.attention_norm(x + self_attend(x))
+        x = self.cross_attention_norm(x + cross_attend(x))
+        return self.output_norm(x + self.feed_forward(x))
+
+
+class TransformerDecoder(nn.Module):
+    """`forward(tgt_ids, memory, memory_mask, cache=None) -> hidden [B, T, H]`; the caller projects to the vocabulary.
+
+    `cache` (from `init_cache`) turns on incremental decoding: pass one new token per call.
+    """
+
+    def __init__(self, vocab_size: int, **kwargs) -> None:
+        super().__init__()
+        self.config = TransformerConfig(vocab_size=vocab_size, **kwargs)
+        cfg = self.config
+        self.embeddings = Embeddings(cfg)
+        self.layers = nn.ModuleList(DecoderLayer(cfg) for _ in range(cfg.num_layers))
+        self.final_norm = nn.LayerNorm(cfg.hidden_size, eps=cfg.layer_norm_eps) if cfg.norm_first else None
+        self.apply(init_bert_weights)
+
+    @property
+    def hidden_size(self) -> int:
+        return self.config.hidden_size
+
+    @property
+    def input_embeddings(self) -> nn.Embedding:
+        return self.embeddings.word_embeddings
+
+    def init_cache(self) -> list[dict[str, Cache]]:
+        return [{"self": {}, "cross": {}} for _ in self.layers]
+
+    def forward(
+        self,
+        tgt_ids: torch.Tensor,
+        memory: torch.Tensor,
+        memory_mask: torch.Tensor,
+        cache: list[dict[str, Cache]] | None = None,
+    ) -> torch.Tensor:
+        offset = 0
+        if cache is not None and "k" in cache[0]["self"]:
+            offset = cache[0]["self"]["k"].shape[2]
+        x = self.embeddings(tgt_ids, position_offset=offset)
+        memory_bias = key_padding_bias(memory_mask)
+        for i, layer in enumerate(self.layers):
+            x = layer(x, memory, memory_bias, None if cache is None else cache[i])
         if self.final_norm is not None:
             x = self.final_norm(x)
         return x

@@ -55,6 +55,10 @@ class Task(L.LightningModule):
         scheduler = instantiate({**self.scheduler_cfg, "_partial_": True})(optimizer=optimizer, total_steps=total_steps)
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
 
+    def run_summary(self) -> dict[str, Any]:
+        """Task-specific facts for the run's `summary.json` (beyond the metrics), e.g. how a score was computed."""
+        return {}
+
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         checkpoint[CHECKPOINT_KEY] = {"tokenizer": self.tokenizer_json}
 

@@ -1,0 +1,255 @@
+"""A LightningDataModule for translation: line-aligned parallel text -> joint subword ids -> padded batches.
+
+Subclasses name their languages, splits and files (and a hub copy, where one exists); the joint tokenizer (trained
+on both sides of the training split), encoding, bucketing and loaders are shared.
+"""
+
+from __future__ import annotations
+
+import gzip
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, ClassVar
+
+import lightning as L
+from datasets import Dataset, DatasetDict
+from tokenizers import Tokenizer
+from torch.utils.data import DataLoader, RandomSampler, SequentialSampler
+
+from encoderlab.data.collate import TranslationCollator
+from encoderlab.data.sampler import LengthBucketBatchSampler
+from encoderlab.data.sources import local_or_hub
+from encoderlab.data.tokenizer import (
+    BOS,
+    EOS,
+    PAD,
+    SEQ2SEQ_SPECIAL_TOKENS,
+    TokenizerSettings,
+    files_fingerprint,
+    load_or_train,
+)
+from encoderlab.errors import DataNotFoundError, UserError
+
+log = logging.getLogger(__name__)
+
+SPLITS = ("train", "validation", "test")
+
+
+def read_lines(path: Path) -> list[str]:
+    with gzip.open(path, "rt", encoding="utf-8") as handle:
+        return [line.rstrip("\n") for line in handle]
+
+
+def encode_texts(tokenizer: Tokenizer, texts: list[str]) -> tuple[list[list[int]], list[bool]]:
+    """Texts -> ids ending in `[EOS]` (cut to the tokenizer's max length) and whether each was truncated."""
+    encodings = tokenizer.encode_batch(texts)
+    return [e.ids for e in encodings], [bool(e.overflowing) for e in encodings]
+
+
+def detokenize(tokenizer: Tokenizer, ids: list[int]) -> str:
+    """Generated ids -> plain text: stop at `[EOS]`, drop special tokens, undo the subword marks."""
+    eos = tokenizer.token_to_id(EOS)
+    if eos in ids:
+        ids = ids[: ids.index(eos)]
+    return tokenizer.decode(ids, skip_special_tokens=True).strip()
+
+
+class TranslationDataModule(L.LightningDataModule):
+    """Splits hold `src` and `tgt` text columns; batches come from `TranslationCollator`."""
+
+    task = "translation"
+    languages: tuple[str, ...] = ()
+    folder = ""
+    split_files: ClassVar[dict[str, str]] = {"train": "train", "validation": "valid", "test": "test"}
+    hub_id: str | None = None
+
+    def __init__(
+        self,
+        name: str,
+        data_dir: str,
+        cache_dir: str,
+        src_lang: str,
+        tgt_lang: str,
+        tokenizer: dict[str, Any] | None = None,
+        batch_size: int = 64,
+        eval_batch_size: int | None = None,
+        num_workers: int = 0,
+        pin_memory: bool = False,
+        length_bucketing: bool = True,
+        seed: int = 0,
+        limit_train_examples: int | None = None,
+    ) -> None:
+        super().__init__()
+        self.name = name
+        self.data_dir = Path(data_dir)
+        self.cache_dir = Path(cache_dir)
+        self.src_lang = src_lang
+        self.tgt_lang = tgt_lang
+        self.tokenizer_settings = TokenizerSettings(
+            **{"special_tokens": list(SEQ2SEQ_SPECIAL_TOKENS), **(tokenizer or {})}
+        )
+        self.batch_size = batch_size
+        self.eval_batch_size = eval_batch_size or batch_size
+        self.num_workers = num_workers
+        self.pin_memory = pin_memory
+        self.length_bucketing = length_bucketing
+        self.seed = seed
+        self.limit_train_examples = limit_train_examples
+        self._tokenizer: Tokenizer | None = None
+        self._raw: DatasetDict | None = None
+        self.datasets: dict[str, Dataset] = {}
+        self.truncated: dict[str, int] = {}
+
+    # -- languages and files --------------------------------------------------------------------------------------
+    def check_languages(self) -> None:
+        available = ", ".join(self.languages)
+        for side, lang in (("src_lang", self.src_lang), ("tgt_lang", self.tgt_lang)):
+            if lang not in self.languages:
+                raise UserError(f"unknown language data.{side}={lang!r} for data={self.name}; available: {available}")
+        if self.src_lang == self.tgt_lang:
+            raise UserError(
+                f"data.src_lang and data.tgt_lang are both {self.src_lang!r}; pick two different ones of {available}"
+            )
+
+    def local_files(self) -> dict[str, Path]:
+        """`<split>.<side>` -> path, e.g. `train.src` -> `<data_dir>/multi30k/train.en.gz`."""
+        folder = self.data_dir / self.folder
+        return {
+            f"{split}.{side}": folder / f"{stem}.{lang}.gz"
+            for split, stem in self.split_files.items()
+            for side, lang in (("src", self.src_lang), ("tgt", self.tgt_lang))
+        }
+
+    def corpus_fingerprint(self) -> str:
+        files = self.local_files()
+        if files["train.src"].exists() and files["train.tgt"].exists():
+            return files_fingerprint([files["train.src"], files["train.tgt"]])
+        return f"{self.hub_id}:{self.src_lang}-{self.tgt_lang}"
+
+    def load_splits(self) -> DatasetDict:
+        if self._raw is None:
+            self.check_languages()
+            files = self.local_files()
+            if self.hub_id is None:
+                missing = [path for path in files.values() if not path.exists()]
+                if missing:
+                    raise DataNotFoundError(
+                        f"{self.name}: no local files (expected {missing[0]}). Run `make data`, or set "
+                        f"paths.data_dir=<folder holding {self.folder}/>"
+                    )
+                self._raw = self._read_local(files)
+            else:
+                self._raw = local_or_hub(self.name, files, self._read_local, self.read_hub, self.hub_id)
+        return self._raw
+
+    def _read_local(self, files: dict[str, Path]) -> DatasetDict:
+        splits = {}
+        for split in SPLITS:
+            src, tgt = read_lines(files[f"{split}.src"]), read_lines(files[f"{split}.tgt"])
+            if len(src) != len(tgt):
+                raise UserError(
+                    f"{files[f'{split}.src']} has {len(src)} lines but {files[f'{split}.tgt']} has {len(tgt)}; "
+                    "parallel files must be line-aligned"
+                )
+            splits[split] = Dataset.from_dict({"src": src, "tgt": tgt})
+        return DatasetDict(splits)
+
+    def read_hub(self) -> DatasetDict:
+        raise NotImplementedError
+
+    # -- tokenizer ------------------------------------------------------------------------------------------------
+    @property
+    def tokenizer(self) -> Tokenizer:
+        """One joint vocabulary for both languages, trained on the training split only and cached on disk."""
+        if self._tokenizer is None:
+            self.check_languages()
+            self._tokenizer, self.tokenizer_file = load_or_train(
+                self.cache_dir, self.tokenizer_settings, self.corpus_fingerprint(), self._training_texts
+            )
+        return self._tokenizer
+
+    def _training_texts(self) -> Iterator[str]:
+        train = self.load_splits()["train"]
+        yield from train["src"]
+        yield from train["tgt"]
+
+    def task_kwargs(self) -> dict[str, Any]:
+        tokenizer = self.tokenizer
+        return {
+            "vocab_size": tokenizer.get_vocab_size(),
+            "pad_id": tokenizer.token_to_id(PAD),
+            "bos_id": tokenizer.token_to_id(BOS),
+            "eos_id": tokenizer.token_to_id(EOS),
+            "src_lang": self.src_lang,
+            "tgt_lang": self.tgt_lang,
+        }
+
+    # -- Lightning hooks ------------------------------------------------------------------------------------------
+    def prepare_data(self) -> None:
+        self.load_splits()
+        _ = self.tokenizer
+
+    def setup(self, stage: str | None = None) -> None:
+        if self.datasets:
+            return
+        raw = DatasetDict(self.load_splits())
+        if self.limit_train_examples:
+            raw["train"] = raw["train"].shuffle(seed=self.seed).select(range(self.limit_train_examples))
+        bos = self.tokenizer.token_to_id(BOS)
+        for split in SPLITS:
+            if len(raw[split]) == 0:
+                raise UserError(f"the {split} split of data={self.name} is empty")
+            self.datasets[split] = raw[split].map(
+                _encode_pairs,
+                fn_kwargs={"tokenizer": self.tokenizer, "bos_id": bos},
+                batched=True,
+                remove_columns=["src"] if split != "train" else ["src", "tgt"],
+                desc=f"Tokenizing {split}",
+            )
+            self.truncated[split] = sum(self.datasets[split]["truncated"])
+            if self.truncated[split]:
+                log.warning(
+                    "%s: %d of %d sentence pairs were truncated to %d tokens",
+                    split,
+                    self.truncated[split],
+                    len(self.datasets[split]),
+                    self.tokenizer_settings.max_length,
+                )
+
+    def _loader(self, split: str, train: bool) -> DataLoader:
+        dataset = self.datasets[split]
+        common = {
+            "collate_fn": TranslationCollator(self.tokenizer.token_to_id(PAD)),
+            "num_workers": self.num_workers,
+            "pin_memory": self.pin_memory,
+            "persistent_workers": self.num_workers > 0,
+        }
+        if train and self.length_bucketing:
+            lengths = [max(len(s), len(t)) for s, t in zip(dataset["src_ids"], dataset["tgt_ids"], strict=True)]
+            batch_sampler = LengthBucketBatchSampler(
+                RandomSampler(dataset), self.batch_size, drop_last=False, lengths=lengths, seed=self.seed
+            )
+            return DataLoader(dataset, batch_sampler=batch_sampler, **common)
+        sampler = RandomSampler(dataset) if train else SequentialSampler(dataset)
+        batch_size = self.batch_size if train else self.eval_batch_size
+        return DataLoader(dataset, batch_size=batch_size, sampler=sampler, **common)
+
+    def train_dataloader(self) -> DataLoader:
+        return self._loader("train", train=True)
+
+    def val_dataloader(self) -> DataLoader:
+        return self._loader("validation", train=False)
+
+    def test_dataloader(self) -> DataLoader:
+        return self._loader("test", train=False)
+
+
+def _encode_pairs(batch: dict[str, list], tokenizer: Tokenizer, bos_id: int) -> dict[str, list]:
+    src_ids, src_truncated = encode_texts(tokenizer, batch["src"])
+    tgt_ids, tgt_truncated = encode_texts(tokenizer, batch["tgt"])
+    return {
+        "src_ids": src_ids,
+        "tgt_ids": [[bos_id, *ids] for ids in tgt_ids],
+        "truncated": [a or b for a, b in zip(src_truncated, tgt_truncated, strict=True)],
+    }

@@ -1,0 +1,183 @@
+"""Translation: any seq2seq model, teacher forcing with label-smoothed cross-entropy, token accuracy and perplexity;
+BLEU with greedy decoding on validation, BLEU and chrF with beam search on test (sacreBLEU, detokenized text)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import torch
+from hydra.utils import instantiate
+from tokenizers import Tokenizer
+from torchmetrics import MaxMetric, MeanMetric
+from torchmetrics.classification import MulticlassAccuracy
+
+from encoderlab.data.translation import detokenize
+from encoderlab.tasks.base import Task, to_container
+from encoderlab.tasks.bleu import CorpusScores
+
+log = logging.getLogger(__name__)
+
+STAGES = ("train", "val", "test")
+
+
+def smoothed_nll(
+    logits: torch.Tensor, target: torch.Tensor, pad_id: int, label_smoothing: float
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """One log-softmax for both losses: `(label-smoothed loss, plain NLL, token count)` averaged over real tokens.
+
+    Same smoothing as `F.cross_entropy(label_smoothing=eps)`: `(1 - eps) * nll + eps * mean over the vocabulary`.
+    """
+    log_probs = logits.float().log_softmax(-1)
+    mask = target != pad_id
+    tokens = mask.sum().clamp(min=1)
+    nll = -log_probs.gather(-1, target.unsqueeze(-1)).squeeze(-1)
+    uniform = -log_probs.mean(-1)
+    nll_mean = (nll * mask).sum() / tokens
+    loss = (1 - label_smoothing) * nll_mean + label_smoothing * (uniform * mask).sum() / tokens
+    return loss, nll_mean, tokens
+
+
+class TranslationTask(Task):
+    accepts = ("seq2seq",)
+
+    def __init__(
+        self,
+        model: dict,
+        vocab_size: int,
+        pad_id: int,
+        bos_id: int,
+        eos_id: int,
+        optimizer: dict,
+        src_lang: str = "src",
+        tgt_lang: str = "tgt",
+        scheduler: dict | None = None,
+        compile: bool = False,
+        label_smoothing: float = 0.1,
+        val_beam_size: int = 1,
+        test_beam_size: int = 5,
+        length_penalty: float = 1.0,
+        max_decode_length: int = 128,
+        monitor: str = "val/bleu",
+        monitor_mode: str = "max",
+    ) -> None:
+        super().__init__(optimizer, scheduler, compile)
+        model = to_container(model)
+        self.save_hyperparameters(
+            {
+                "model": model,
+                "vocab_size": vocab_size,
+                "pad_id": pad_id,
+                "bos_id": bos_id,
+                "eos_id": eos_id,
+                "src_lang": src_lang,
+                "tgt_lang": tgt_lang,
+                "optimizer": self.optimizer_cfg,
+                "scheduler": self.scheduler_cfg,
+                "compile": compile,
+                "label_smoothing": label_smoothing,
+                "val_beam_size": val_beam_size,
+                "test_beam_size": test_beam_size,
+                "length_penalty": length_penalty,
+                "max_decode_length": max_decode_length,
+            }
+        )
+        self.net = instantiate(model["net"], vocab_size=vocab_size, pad_id=pad_id, bos_id=bos_id, eos_id=eos_id)
+        self.label_smoothing = label_smoothing
+        # keyed `<stage>_...`: a bare "train" key would clash with `nn.Module.train`
+        self.accuracy = torch.nn.ModuleDict(
+            {
+                f"{stage}_acc": MulticlassAccuracy(
+                    vocab_size, average="micro", ignore_index=pad_id, validate_args=False
+                )
+                for stage in STAGES
+            }
+        )
+        self.nll = torch.nn.ModuleDict({f"{stage}_nll": MeanMetric() for stage in STAGES})
+        self.val_bleu_best = MaxMetric()
+        self.scores = {stage: CorpusScores(tgt_lang) for stage in ("val", "test")}
+        self._tokenizer: Tokenizer | None = None
+
+    @property
+    def tokenizer(self) -> Tokenizer:
+        if self._tokenizer is None:
+            if self.tokenizer_json is None:
+                raise RuntimeError("TranslationTask needs `tokenizer_json` (set by the pipeline, or from a checkpoint)")
+            self._tokenizer = Tokenizer.from_str(self.tokenizer_json)
+        return self._tokenizer
+
+    def forward(self, batch: dict[str, Any]) -> torch.Tensor:
+        return self.forward_net(batch["src_ids"], batch["src_mask"], batch["tgt_in_ids"])
+
+    def translate(self, src_ids: torch.Tensor, src_mask: torch.Tensor, beam_size: int) -> list[str]:
+        """Batched decoding to detokenized text."""
+        max_len = min(self.hparams.max_decode_length, 2 * int(src_mask.sum(1).max()) + 10)
+        ids = self.net.generate(
+            src_ids, src_mask, max_len=max_len, beam_size=beam_size, length_penalty=self.hparams.length_penalty
+        )
+        return [detokenize(self.tokenizer, row) for row in ids.tolist()]
+
+    def _step(self, batch: dict[str, Any], stage: str) -> torch.Tensor:
+        logits = self(batch)
+        target = batch["tgt_out_ids"]
+        loss, nll, tokens = smoothed_nll(logits, target, self.hparams.pad_id, self.label_smoothing)
+        self.accuracy[f"{stage}_acc"].update(logits.detach().argmax(-1), target)
+        self.nll[f"{stage}_nll"].update(nll.detach(), weight=tokens)
+        batch_size = target.shape[0]
+        self.log(f"{stage}/loss", loss, on_step=stage == "train", on_epoch=True, prog_bar=True, batch_size=batch_size)
+        self.log(f"{stage}/acc", self.accuracy[f"{stage}_acc"], on_epoch=True, batch_size=batch_size)
+        return loss
+
+    def _log_perplexity(self, stage: str) -> None:
+        self.log(f"{stage}/ppl", torch.exp(self.nll[f"{stage}_nll"].compute()), sync_dist=True)
+        self.nll[f"{stage}_nll"].reset()
+
+    def on_train_start(self) -> None:
+        # the sanity check's validation must not count towards the best BLEU
+        self.val_bleu_best.reset()
+        self.scores["val"].reset()
+        self.nll["val_nll"].reset()
+
+    def training_step(self, batch: dict[str, Any], batch_idx: int) -> torch.Tensor:
+        return self._step(batch, "train")
+
+    def on_train_epoch_end(self) -> None:
+        self._log_perplexity("train")
+
+    def validation_step(self, batch: dict[str, Any], batch_idx: int) -> None:
+        self._step(batch, "val")
+        hypotheses = self.translate(batch["src_ids"], batch["src_mask"], self.hparams.val_beam_size)
+        self.scores["val"].update(hypotheses, batch["references"])
+
+    def on_validation_epoch_end(self) -> None:
+        self._log_perplexity("val")
+        scores = self.scores["val"].compute()
+        if scores:
+            log.info(
+                "val example: %r -> reference %r", self.scores["val"].hypotheses[0], self.scores["val"].references[0]
+            )
+            bleu = torch.tensor(scores["bleu"], device=self.device)
+            self.val_bleu_best.update(bleu)
+            self.log("val/bleu", bleu, prog_bar=True)
+            self.log("val/bleu_best", self.val_bleu_best.compute(), prog_bar=True)
+        self.scores["val"].reset()
+
+    def test_step(self, batch: dict[str, Any], batch_idx: int) -> None:
+        self._step(batch, "test")
+        hypotheses = self.translate(batch["src_ids"], batch["src_mask"], self.hparams.test_beam_size)
+        self.scores["test"].update(hypotheses, batch["references"])
+
+    def on_test_epoch_end(self) -> None:
+        self._log_perplexity("test")
+        scores = self.scores["test"].compute(chrf=True)
+        for name, value in scores.items():
+            self.log(f"test/{name}", value)
+        log.info("test sacreBLEU signatures: %s", self.scores["test"].signatures)
+        self.scores["test"].reset()
+
+    def run_summary(self) -> dict[str, Any]:
+        return {
+            "sacrebleu_signatures": self.scores["test"].signatures,
+            "test_beam_size": self.hparams.test_beam_size,
+            "length_penalty": self.hparams.length_penalty,
+        }
