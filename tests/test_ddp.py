@@ -29,7 +29,14 @@ TINY = [
 
 
 def test_ddp_cpu_multirun_gives_one_dir_per_job_and_synced_metrics(tmp_path: Path, tiny_data_dir: Path) -> None:
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "WANDB_MODE": "offline"}
+    # one thread per process: two processes x two threads on a two-core machine would thrash
+    env = {
+        **os.environ,
+        "HF_HUB_OFFLINE": "1",
+        "HF_DATASETS_OFFLINE": "1",
+        "WANDB_MODE": "offline",
+        "OMP_NUM_THREADS": "1",
+    }
     command = [
         sys.executable,
         str(ROOT / "train.py"),
