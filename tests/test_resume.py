@@ -10,6 +10,7 @@ import torch
 
 from encoderlab.callbacks import AtomicCheckpointIO
 from encoderlab.pipeline import run
+from tests.builders import write_conll2003
 
 TINY_BILSTM = ["model=bilstm", "model.encoder.embedding_size=32", "model.encoder.hidden_size=32"]
 TWO_EPOCHS = ["trainer.max_epochs=2", "~callbacks.early_stopping", "data.batch_size=32"]
@@ -25,29 +26,46 @@ def max_difference(a: dict[str, torch.Tensor], b: dict[str, torch.Tensor]) -> fl
     return max((a[k].float() - b[k].float()).abs().max().item() for k in a)
 
 
-@pytest.mark.parametrize("model", [TINY_BILSTM, ["model=bert_tiny"]], ids=["bilstm", "bert_tiny"])
-def test_one_epoch_plus_resume_equals_two_epochs_straight(make_cfg, tmp_path: Path, model: list[str]) -> None:
-    straight_cfg = make_cfg(*model, *TWO_EPOCHS)
+NER = ["data=conll2003", "data.tokenizer.max_length=64"]
+CASES = {
+    "classification-bilstm": (TINY_BILSTM, False),
+    "classification-bert_tiny": (["model=bert_tiny"], False),
+    "ner-bilstm_crf": ([*TINY_BILSTM, *NER, "task.crf=true"], True),
+}
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_one_epoch_plus_resume_equals_two_epochs_straight(make_cfg, tmp_path: Path, case: str) -> None:
+    overrides, ner = CASES[case]
+    data_dir = write_conll2003(tmp_path / "ner") if ner else None
+
+    def make(*extra: str):
+        return make_cfg(*overrides, *TWO_EPOCHS, *extra, data_dir=data_dir)
+
+    straight_cfg = make()
     straight = run(straight_cfg)
     straight_last = Path(straight_cfg.paths.output_dir) / "checkpoints" / "last.ckpt"
 
-    first_cfg = make_cfg(*model, *TWO_EPOCHS, *STOP_AFTER_ONE)
+    first_cfg = make(*STOP_AFTER_ONE)
     first_cfg.paths.output_dir = str(tmp_path / "first")
     run(first_cfg)
     interrupted = Path(first_cfg.paths.output_dir) / "checkpoints" / "last.ckpt"
     assert torch.load(interrupted, weights_only=False)["epoch"] == 0
 
-    resumed_cfg = make_cfg(*model, *TWO_EPOCHS, f"ckpt_path={interrupted}")
+    resumed_cfg = make(f"ckpt_path={interrupted}")
     resumed_cfg.paths.output_dir = str(tmp_path / "resumed")
     resumed = run(resumed_cfg)
 
     assert torch.load(straight_last, weights_only=False)["epoch"] == 1
     assert torch.load(interrupted, weights_only=False)["epoch"] == 1, "the resumed run carries on in its folder"
     assert max_difference(weights(straight_last), weights(interrupted)) <= 1e-6
-    for key in ("val/acc", "val/loss", "val/acc_best", "train/loss_epoch", "test/acc"):
+    keys = ("val/f1", "val/f1_best", "test/f1") if ner else ("val/acc", "val/acc_best", "test/acc")
+    for key in ("val/loss", "train/loss_epoch", *keys):
         assert resumed[key] == pytest.approx(straight[key], abs=1e-6), key
     summary = json.loads((Path(resumed_cfg.paths.output_dir) / "summary.json").read_text())
-    assert summary["resumed_from"] == str(interrupted) and summary["global_steps"] == 16
+    straight_summary = json.loads((Path(straight_cfg.paths.output_dir) / "summary.json").read_text())
+    assert summary["resumed_from"] == str(interrupted)
+    assert summary["global_steps"] == straight_summary["global_steps"]
 
 
 def test_ckpt_path_last_finds_the_newest_run_of_this_model_and_data(make_cfg, tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ import torch
 
 from encoderlab.pipeline import run
 from tests.builders import write_conll2003
-from tests.conftest import MODELS, SMALL_MODEL_OVERRIDES
+from tests.conftest import ENCODER_MODELS, SMALL_MODEL_OVERRIDES
 
 NER = ["data=conll2003", "data.tokenizer.max_length=64"]
 
@@ -19,7 +19,7 @@ def ner_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return write_conll2003(tmp_path_factory.mktemp("ner"))
 
 
-@pytest.mark.parametrize("model", MODELS)
+@pytest.mark.parametrize("model", ENCODER_MODELS)
 def test_fast_dev_run_each_encoder_on_conll(make_cfg, ner_data_dir: Path, model: str) -> None:
     metrics = run(make_cfg(f"model={model}", *NER, "debug=fdr", *SMALL_MODEL_OVERRIDES[model], data_dir=ner_data_dir))
     assert torch.isfinite(torch.tensor(metrics["train/loss_epoch"]))

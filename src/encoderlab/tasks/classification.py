@@ -92,11 +92,6 @@ class ClassificationTask(Task):
         loss = F.cross_entropy(logits.float(), batch["labels"], label_smoothing=self.label_smoothing)
         return loss, self._probabilities(logits.detach())
 
-    def on_train_start(self) -> None:
-        # the sanity check's validation must not count towards the best accuracy
-        self.val_metrics.reset()
-        self.val_acc_best.reset()
-
     def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
         loss, probs = self._step(batch)
         self.train_metrics["acc"].update(probs, batch["labels"])
@@ -114,10 +109,11 @@ class ClassificationTask(Task):
         metrics = self.val_metrics.compute()
         self.val_metrics.reset()
         accuracy = metrics.pop("val/acc")
-        self.val_acc_best.update(accuracy)
         self.log_dict(metrics, sync_dist=True)
         self.log("val/acc", accuracy, prog_bar=True, sync_dist=True)
-        self.log("val/acc_best", self.val_acc_best.compute(), prog_bar=True, sync_dist=True)
+        if not self.trainer.sanity_checking:  # nor does the sanity check's partial validation count
+            self.val_acc_best.update(accuracy)
+            self.log("val/acc_best", self.val_acc_best.compute(), prog_bar=True, sync_dist=True)
 
     def test_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
         loss, probs = self._step(batch)

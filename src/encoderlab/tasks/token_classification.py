@@ -65,6 +65,7 @@ class TokenClassificationTask(Task):
         self.val_entities = EntityF1(label_names)
         self.test_entities = EntityF1(label_names)
         self.val_f1_best = MaxMetric()
+        self.val_f1_best.persistent(True)  # kept in checkpoints, so a resumed run remembers its best
 
     def forward(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         return self.forward_net(batch["input_ids"], batch["attention_mask"], batch.get("token_type_ids"))
@@ -91,10 +92,6 @@ class TokenClassificationTask(Task):
         loss = self._loss(emissions, batch)
         return loss, emissions.detach()
 
-    def on_train_start(self) -> None:
-        self.val_entities.reset()
-        self.val_f1_best.reset()
-
     def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
         loss, _ = self._step(batch)
         self.log("train/loss", loss, on_step=True, on_epoch=True, prog_bar=True, batch_size=batch["input_ids"].shape[0])
@@ -112,9 +109,10 @@ class TokenClassificationTask(Task):
     def on_validation_epoch_end(self) -> None:
         scores = self.val_entities.compute()
         self.val_entities.reset()
-        self.val_f1_best.update(scores["f1"])
         self.log_dict({f"val/{name}": value for name, value in scores.items()}, sync_dist=True)
-        self.log("val/f1_best", self.val_f1_best.compute(), prog_bar=True, sync_dist=True)
+        if not self.trainer.sanity_checking:  # the sanity check's partial validation never counts as a best
+            self.val_f1_best.update(scores["f1"])
+            self.log("val/f1_best", self.val_f1_best.compute(), prog_bar=True, sync_dist=True)
 
     def test_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
         self._evaluate(batch, "test", self.test_entities)

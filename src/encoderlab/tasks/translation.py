@@ -95,6 +95,7 @@ class TranslationTask(Task):
         )
         self.nll = torch.nn.ModuleDict({f"{stage}_nll": MeanMetric() for stage in STAGES})
         self.val_bleu_best = MaxMetric()
+        self.val_bleu_best.persistent(True)  # kept in checkpoints, so a resumed run remembers its best
         self.scores = {stage: CorpusScores(tgt_lang) for stage in ("val", "test")}
         self._tokenizer: Tokenizer | None = None
 
@@ -133,8 +134,6 @@ class TranslationTask(Task):
         self.nll[f"{stage}_nll"].reset()
 
     def on_train_start(self) -> None:
-        # the sanity check's validation must not count towards the best BLEU
-        self.val_bleu_best.reset()
         self.scores["val"].reset()
         self.nll["val_nll"].reset()
 
@@ -157,9 +156,10 @@ class TranslationTask(Task):
                 "val example: %r -> reference %r", self.scores["val"].hypotheses[0], self.scores["val"].references[0]
             )
             bleu = torch.tensor(scores["bleu"], device=self.device)
-            self.val_bleu_best.update(bleu)
             self.log("val/bleu", bleu, prog_bar=True)
-            self.log("val/bleu_best", self.val_bleu_best.compute(), prog_bar=True)
+            if not self.trainer.sanity_checking:  # the sanity check's partial validation never counts as a best
+                self.val_bleu_best.update(bleu)
+                self.log("val/bleu_best", self.val_bleu_best.compute(), prog_bar=True)
         self.scores["val"].reset()
 
     def test_step(self, batch: dict[str, Any], batch_idx: int) -> None:
