@@ -78,10 +78,14 @@ def test_each_model_memorises_32_sentence_pairs_to_bleu_above_90(make_cfg, tmp_p
     assert sum(t == r for t, r in zip(translations, pairs["de"][:8], strict=True)) >= 7, translations
 
 
-def translate_cli(*args: str, stdin: str) -> subprocess.CompletedProcess:
+def translate_cli(*args: str, stdin: str | bytes) -> subprocess.CompletedProcess:
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
     command = [sys.executable, "-m", "encoderlab.cli.translate", *args]
-    return subprocess.run(command, input=stdin, env=env, capture_output=True, text=True, timeout=300)
+    data = stdin.encode() if isinstance(stdin, str) else stdin
+    result = subprocess.run(command, input=data, env=env, capture_output=True, timeout=300)
+    return subprocess.CompletedProcess(
+        result.args, result.returncode, result.stdout.decode(errors="replace"), result.stderr.decode(errors="replace")
+    )
 
 
 def test_translate_cli_keeps_one_line_per_input_with_empty_and_overlong_lines(make_cfg) -> None:
@@ -105,6 +109,11 @@ def test_translate_cli_keeps_one_line_per_input_with_empty_and_overlong_lines(ma
     assert outputs[1] == outputs[2] == ""
     warnings = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
     assert len(warnings) == 1 and "line 4 is longer than the model's maximum" in warnings[0]
+
+    garbage = bytes(range(256)) * 40 + b"\n\x00\xff\xfe\n" + b"A dog.\n"  # binary, NULs, invalid UTF-8
+    result = translate_cli(str(checkpoint), "--beam-size", "2", stdin=garbage)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert len(result.stdout.split("\n")[:-1]) == len(garbage.decode("utf-8", errors="replace").splitlines())
 
 
 def test_translate_cli_missing_checkpoint_is_one_line(tmp_path: Path) -> None:

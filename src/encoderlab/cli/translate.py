@@ -88,12 +88,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         task = load_translator(args.checkpoint, args.device)
         if args.input == "-":
-            lines = sys.stdin.read().splitlines()
+            raw = sys.stdin.buffer.read()
         else:
             path = Path(args.input)
             if not path.is_file():
                 raise UserError(f"no input file {path}")
-            lines = path.read_text(encoding="utf-8").splitlines()
+            raw = path.read_bytes()
+        # bytes that are not UTF-8 become U+FFFD instead of stopping the whole batch
+        lines = raw.decode("utf-8", errors="replace").splitlines()
     except UserError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
