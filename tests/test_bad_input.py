@@ -186,3 +186,10 @@ def test_non_finite_loss_stops_naming_the_step(make_cfg, data_dir: Path) -> None
         )
     message = str(info.value)
     assert "training loss became" in message and "at step" in message and "optimizer.lr" in message
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the CPU fallback")
+def test_fp16_mixed_precision_on_cpu_is_explained(make_cfg, data_dir: Path) -> None:
+    with pytest.warns(UserWarning, match="AMP with fp16 is not supported on CPU. Using `precision='bf16-mixed'`"):
+        metrics = run(make_cfg("model=bert_tiny", "debug=fdr", "trainer.precision=16-mixed", data_dir=data_dir))
+    assert torch.isfinite(torch.tensor(metrics["train/loss_epoch"]))

@@ -110,6 +110,9 @@ def test_translate_cli_keeps_one_line_per_input_with_empty_and_overlong_lines(ma
     warnings = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
     assert len(warnings) == 1 and "line 4 is longer than the model's maximum" in warnings[0]
 
+    result = translate_cli(str(checkpoint), stdin="")
+    assert result.returncode == 0 and result.stdout == "", "no input, no output, no hang"
+
     garbage = bytes(range(256)) * 40 + b"\n\x00\xff\xfe\n" + b"A dog.\n"  # binary, NULs, invalid UTF-8
     result = translate_cli(str(checkpoint), "--beam-size", "2", stdin=garbage)
     assert result.returncode == 0, result.stderr[-3000:]
