@@ -36,6 +36,21 @@ class Task(L.LightningModule):
         self.compile = compile
         self.tokenizer_json: str | None = None
 
+    def save_task_hyperparameters(self, model: Any, **values: Any) -> dict:
+        """Saves the model config (as plain data), the task's own values and the optimizer set-up, so a checkpoint
+        alone rebuilds the task; returns the plain model config."""
+        model = to_container(model)
+        self.save_hyperparameters(
+            {
+                "model": model,
+                **values,
+                "optimizer": self.optimizer_cfg,
+                "scheduler": self.scheduler_cfg,
+                "compile": self.compile,
+            }
+        )
+        return model
+
     def configure_model(self) -> None:
         # Compile the inner module, never the LightningModule; kept out of the module tree (object.__setattr__)
         # so state_dict keys stay free of `_orig_mod.` and checkpoints load with or without compilation.

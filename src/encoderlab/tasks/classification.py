@@ -11,7 +11,7 @@ from torchmetrics import MaxMetric, MetricCollection
 from torchmetrics.classification import AUROC, Accuracy, F1Score, Precision, Recall
 
 from encoderlab.models.heads import SequenceClassifier
-from encoderlab.tasks.base import Task, to_container
+from encoderlab.tasks.base import Task
 
 
 def classification_metrics(num_classes: int) -> MetricCollection:
@@ -49,19 +49,13 @@ class ClassificationTask(Task):
         monitor_mode: str = "max",
     ) -> None:
         super().__init__(optimizer, scheduler, compile)
-        model = to_container(model)
-        self.save_hyperparameters(
-            {
-                "model": model,
-                "vocab_size": vocab_size,
-                "num_classes": num_classes,
-                "label_names": list(label_names),
-                "optimizer": self.optimizer_cfg,
-                "scheduler": self.scheduler_cfg,
-                "pad_id": pad_id,
-                "compile": compile,
-                "label_smoothing": label_smoothing,
-            }
+        model = self.save_task_hyperparameters(
+            model,
+            vocab_size=vocab_size,
+            num_classes=num_classes,
+            label_names=list(label_names),
+            pad_id=pad_id,
+            label_smoothing=label_smoothing,
         )
         encoder = instantiate(model["encoder"], vocab_size=vocab_size, pad_id=pad_id)
         head = model.get("head", {})

@@ -15,7 +15,7 @@ from torchmetrics import MaxMetric
 
 from encoderlab.data.token_classification import IGNORE
 from encoderlab.models.heads import TokenClassifier
-from encoderlab.tasks.base import Task, to_container
+from encoderlab.tasks.base import Task
 from encoderlab.tasks.entity_f1 import EntityF1
 
 
@@ -44,19 +44,13 @@ class TokenClassificationTask(Task):
         monitor_mode: str = "max",
     ) -> None:
         super().__init__(optimizer, scheduler, compile)
-        model = to_container(model)
-        self.save_hyperparameters(
-            {
-                "model": model,
-                "vocab_size": vocab_size,
-                "num_classes": num_classes,
-                "label_names": list(label_names),
-                "optimizer": self.optimizer_cfg,
-                "scheduler": self.scheduler_cfg,
-                "pad_id": pad_id,
-                "compile": compile,
-                "crf": crf,
-            }
+        model = self.save_task_hyperparameters(
+            model,
+            vocab_size=vocab_size,
+            num_classes=num_classes,
+            label_names=list(label_names),
+            pad_id=pad_id,
+            crf=crf,
         )
         encoder = instantiate(model["encoder"], vocab_size=vocab_size, pad_id=pad_id)
         dropout = model.get("head", {}).get("dropout", 0.1)

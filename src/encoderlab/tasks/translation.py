@@ -13,7 +13,7 @@ from torchmetrics import MaxMetric, MeanMetric
 from torchmetrics.classification import MulticlassAccuracy
 
 from encoderlab.data.translation import detokenize
-from encoderlab.tasks.base import Task, to_container
+from encoderlab.tasks.base import Task
 from encoderlab.tasks.bleu import CorpusScores
 
 log = logging.getLogger(__name__)
@@ -62,25 +62,19 @@ class TranslationTask(Task):
         monitor_mode: str = "max",
     ) -> None:
         super().__init__(optimizer, scheduler, compile)
-        model = to_container(model)
-        self.save_hyperparameters(
-            {
-                "model": model,
-                "vocab_size": vocab_size,
-                "pad_id": pad_id,
-                "bos_id": bos_id,
-                "eos_id": eos_id,
-                "src_lang": src_lang,
-                "tgt_lang": tgt_lang,
-                "optimizer": self.optimizer_cfg,
-                "scheduler": self.scheduler_cfg,
-                "compile": compile,
-                "label_smoothing": label_smoothing,
-                "val_beam_size": val_beam_size,
-                "test_beam_size": test_beam_size,
-                "length_penalty": length_penalty,
-                "max_decode_length": max_decode_length,
-            }
+        model = self.save_task_hyperparameters(
+            model,
+            vocab_size=vocab_size,
+            pad_id=pad_id,
+            bos_id=bos_id,
+            eos_id=eos_id,
+            src_lang=src_lang,
+            tgt_lang=tgt_lang,
+            label_smoothing=label_smoothing,
+            val_beam_size=val_beam_size,
+            test_beam_size=test_beam_size,
+            length_penalty=length_penalty,
+            max_decode_length=max_decode_length,
         )
         self.net = instantiate(model["net"], vocab_size=vocab_size, pad_id=pad_id, bos_id=bos_id, eos_id=eos_id)
         self.label_smoothing = label_smoothing
