@@ -24,7 +24,9 @@ def test_wandb_offline_run_holds_config_group_tags_and_metrics(make_cfg) -> None
     assert set(contents["run"].tags) >= {"bert_tiny", "sst2"}
     assert contents["run"].project == "encoderlab"
     logged = {key for row in contents["history"] for key in row}
-    assert {"train/loss_step", "val/acc", "val/acc_best", "test/acc", "train/tokens_per_sec"} <= logged
+    expected = {"train/loss_step", "val/acc", "val/acc_best", "test/acc"}
+    expected |= {"train/tokens_per_sec", "train/peak_memory_mb"}
+    assert expected <= logged
     assert any(key.startswith("lr-") for key in logged), "LearningRateMonitor logs the schedule"
     assert contents["summary"]["test/acc"] == pytest.approx(metrics["test/acc"])
     assert contents["summary"]["val/acc_best"] == pytest.approx(metrics["val/acc_best"])

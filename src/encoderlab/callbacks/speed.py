@@ -1,16 +1,41 @@
-"""Training speed accounting: real tokens per second and wall time, logged per epoch."""
+"""Training speed accounting: real tokens per second, wall time and peak memory, logged per epoch."""
 
 from __future__ import annotations
 
+import contextlib
 import time
+from pathlib import Path
 from typing import Any
 
 import lightning as L
 import torch
 
 
+def reset_peak_memory(device: torch.device) -> None:
+    """Start a fresh peak: CUDA's allocator counter, or the process's resident-set high-water mark on Linux."""
+    if device.type == "cuda":
+        torch.cuda.reset_peak_memory_stats(device)
+        return
+    with contextlib.suppress(OSError):  # "5" resets VmHWM (proc(5)), so each multirun job measures its own peak
+        Path("/proc/self/clear_refs").write_text("5")
+
+
+def peak_memory_mb(device: torch.device) -> float:
+    """Peak memory since the last reset: CUDA tensors allocated, or the process's peak resident set (0 if unknown)."""
+    if device.type == "cuda":
+        return torch.cuda.max_memory_allocated(device) / 2**20
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
 class TrainingSpeed(L.Callback):
-    """Logs `train/epoch_time_sec`, `train/tokens_per_sec` (real, unpadded tokens) and `train/time_sec`.
+    """Logs `train/epoch_time_sec`, `train/tokens_per_sec` (real, unpadded tokens), `train/time_sec` and
+    `train/peak_memory_mb` (GPU memory allocated on CUDA, peak resident set on CPU).
 
     Tokens are counted from the first of `mask_keys` a batch has: the input mask for encoders, the target mask for
     seq2seq (target tokens per second, as fairseq's `wps`). They are summed on the device and read once per epoch,
@@ -22,6 +47,9 @@ class TrainingSpeed(L.Callback):
         self.train_time = 0.0
         self._tokens: torch.Tensor | None = None
         self._start = 0.0
+
+    def on_fit_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        reset_peak_memory(pl_module.device)
 
     def on_train_epoch_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         self._tokens = torch.zeros((), dtype=torch.long, device=pl_module.device)
@@ -48,6 +76,7 @@ class TrainingSpeed(L.Callback):
                 "train/epoch_time_sec": elapsed,
                 "train/tokens_per_sec": tokens / max(elapsed, 1e-9),
                 "train/time_sec": self.train_time,
+                "train/peak_memory_mb": peak_memory_mb(pl_module.device),
             },
             rank_zero_only=True,
         )
