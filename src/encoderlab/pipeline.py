@@ -25,6 +25,7 @@ from encoderlab.checkpoints import check_compatible, resolve_checkpoint
 from encoderlab.config_checks import check_combinations, check_types
 from encoderlab.distributed import patch_lightning_ddp_launcher, reset_distributed_state, snapshot_distributed_env
 from encoderlab.errors import ConfigError
+from encoderlab.pretrained import check_architecture, load_encoder_weights, save_encoder
 
 log = logging.getLogger(__name__)
 
@@ -112,6 +113,21 @@ def build_callbacks(cfg: DictConfig, has_logger: bool, resume_from: Path | None)
     return callbacks
 
 
+def use_pretrained_tokenizer(cfg: DictConfig) -> Path | None:
+    """`model.pretrained=<dir>`: check the encoder there fits the model config, and point the data at its tokenizer
+    (a fine-tuned model must read the vocabulary it was pretrained with, not a retrained one)."""
+    directory = cfg.model.get("pretrained")
+    if not directory:
+        return None
+    directory = Path(directory).expanduser().resolve()
+    check_architecture(directory, OmegaConf.to_container(cfg.model.encoder, resolve=True), cfg.model.name)
+    if "tokenizer_path" not in cfg.data:
+        raise ConfigError(f"data={cfg.data.name} can't take a pretrained tokenizer, so model.pretrained can't be used")
+    with open_dict(cfg):
+        cfg.data.tokenizer_path = str(directory / "tokenizer.json")
+    return directory
+
+
 def run(cfg: DictConfig) -> dict[str, float]:
     started = time.perf_counter()
     commit = git_commit()  # now, before the tree can change under a long run
@@ -125,6 +141,7 @@ def run(cfg: DictConfig) -> dict[str, float]:
     L.seed_everything(cfg.seed, workers=True)
     output_dir = Path(cfg.paths.output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
+    pretrained = use_pretrained_tokenizer(cfg)
 
     datamodule = instantiate(cfg.data)
     tokenizer = datamodule.tokenizer  # trained once on the training split, then read from the cache
@@ -137,6 +154,14 @@ def run(cfg: DictConfig) -> dict[str, float]:
         _recursive_=False,
     )
     task.tokenizer_json = tokenizer.to_str()
+    if pretrained is not None:
+        loaded, adapters = load_encoder_weights(task.net.encoder, pretrained)
+        log.info(
+            "Loaded %d pretrained encoder weights from %s (every one; new adapters: %d)",
+            loaded,
+            pretrained,
+            len(adapters),
+        )
     if ckpt_path is not None:
         check_compatible(ckpt_path, dict(task.hparams), task.tokenizer_json)
         log.info("Resuming from %s", ckpt_path)
@@ -183,6 +208,15 @@ def run(cfg: DictConfig) -> dict[str, float]:
             "metrics": metrics,
             **task.run_summary(),
         }
+        if trainer.is_global_zero and (getattr(task, "exports_encoder", False) or cfg.get("export_encoder")):
+            # after testing the best checkpoint, the task holds its weights
+            encoder_dir = save_encoder(
+                output_dir / "encoder", task.encoder_for_export(), task.tokenizer_json, cfg.model.name
+            )
+            summary["encoder_dir"] = str(encoder_dir)
+            log.info(
+                "Encoder and tokenizer written to %s (fine-tune with model.pretrained=%s)", encoder_dir, encoder_dir
+            )
         if trainer.is_global_zero:
             (output_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
         return metrics

@@ -10,6 +10,7 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 from torch import nn
 
+from encoderlab.models.lora import merged_copy
 from encoderlab.optim import param_groups
 
 CHECKPOINT_KEY = "encoderlab"
@@ -69,6 +70,13 @@ class Task(L.LightningModule):
         total_steps = int(self.trainer.estimated_stepping_batches)
         scheduler = instantiate({**self.scheduler_cfg, "_partial_": True})(optimizer=optimizer, total_steps=total_steps)
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
+
+    def encoder_for_export(self) -> nn.Module:
+        """The trained encoder as plain weights: LoRA adapters, if any, merged into a copy."""
+        encoder = getattr(self.net, "encoder", None)
+        if encoder is None or not hasattr(encoder, "config"):
+            raise TypeError(f"{type(self.net).__name__} has no exportable Transformer encoder")
+        return merged_copy(encoder)
 
     def run_summary(self) -> dict[str, Any]:
         """Task-specific facts for the run's `summary.json` (beyond the metrics), e.g. how a score was computed."""

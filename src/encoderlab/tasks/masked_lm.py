@@ -1,0 +1,91 @@
+"""Masked-language-model pretraining: loss, perplexity and accuracy over the masked tokens; the encoder (with its
+tokenizer) is what a pretraining run hands on to fine-tuning (`model.pretrained=<run>/encoder`)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import torch
+from hydra.utils import instantiate
+from torchmetrics import MeanMetric, MinMetric
+
+from encoderlab.models.masked_lm import MaskedLanguageModel
+from encoderlab.tasks.base import Task
+
+
+class MaskedLMTask(Task):
+    accepts = ("encoder",)
+    exports_encoder = True  # the pipeline writes `encoder/` (weights, config, tokenizer) after every run
+
+    def __init__(
+        self,
+        model: dict,
+        vocab_size: int,
+        optimizer: dict,
+        scheduler: dict | None = None,
+        pad_id: int = 0,
+        compile: bool = False,
+        monitor: str = "val/loss",
+        monitor_mode: str = "min",
+    ) -> None:
+        super().__init__(optimizer, scheduler, compile)
+        model = self.save_task_hyperparameters(model, vocab_size=vocab_size, pad_id=pad_id)
+        encoder = instantiate(model["encoder"], vocab_size=vocab_size, pad_id=pad_id)
+        self.net = MaskedLanguageModel(encoder)
+        # token-weighted means over an epoch: every masked token counts once, whatever its batch
+        self.eval_loss = torch.nn.ModuleDict({s: MeanMetric() for s in ("val", "test")})
+        self.eval_acc = torch.nn.ModuleDict({s: MeanMetric() for s in ("val", "test")})
+        self.val_loss_best = MinMetric()
+        self.val_loss_best.persistent(True)
+
+    @property
+    def encoder(self) -> torch.nn.Module:
+        return self.net.encoder
+
+    def _step(self, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        loss, logits, targets = self.forward_net(
+            batch["input_ids"], batch["attention_mask"], batch["labels"], batch.get("token_type_ids")
+        )
+        correct = (logits.detach().argmax(-1) == targets).float()
+        return loss, correct.mean(), torch.tensor(float(targets.numel()), device=loss.device)
+
+    def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
+        loss, acc, _ = self._step(batch)
+        size = batch["input_ids"].shape[0]
+        self.log("train/loss", loss, on_step=True, on_epoch=True, prog_bar=True, batch_size=size)
+        self.log("train/acc", acc, on_step=True, on_epoch=True, batch_size=size)
+        return loss
+
+    def _eval_step(self, stage: str, batch: dict[str, torch.Tensor]) -> None:
+        loss, acc, count = self._step(batch)
+        self.eval_loss[stage].update(loss.detach(), count)
+        self.eval_acc[stage].update(acc, count)
+
+    def _eval_epoch_end(self, stage: str) -> float:
+        loss = self.eval_loss[stage].compute()
+        acc = self.eval_acc[stage].compute()
+        self.eval_loss[stage].reset()
+        self.eval_acc[stage].reset()
+        self.log(f"{stage}/loss", loss, prog_bar=True, sync_dist=True)
+        self.log(f"{stage}/ppl", torch.exp(loss), prog_bar=stage == "val", sync_dist=True)
+        self.log(f"{stage}/acc", acc, sync_dist=True)
+        return float(loss)
+
+    def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
+        self._eval_step("val", batch)
+
+    def on_validation_epoch_end(self) -> None:
+        loss = self._eval_epoch_end("val")
+        if not self.trainer.sanity_checking and math.isfinite(loss):
+            self.val_loss_best.update(torch.tensor(loss))
+            self.log("val/loss_best", self.val_loss_best.compute(), sync_dist=True)
+
+    def test_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
+        self._eval_step("test", batch)
+
+    def on_test_epoch_end(self) -> None:
+        self._eval_epoch_end("test")
+
+    def run_summary(self) -> dict[str, Any]:
+        return {"masking": "15% of real tokens by default (80% [MASK], 10% random, 10% kept); eval splits masked once"}
