@@ -10,13 +10,41 @@ from torch import nn
 from torch.optim.lr_scheduler import LambdaLR
 
 
-def param_groups(module: nn.Module, weight_decay: float) -> list[dict]:
-    """Weight decay on matrices only (embeddings and linear weights), never on biases or norms (as nanoGPT)."""
-    params = [p for p in module.parameters() if p.requires_grad]
-    return [
-        {"params": [p for p in params if p.ndim >= 2], "weight_decay": weight_decay},
-        {"params": [p for p in params if p.ndim < 2], "weight_decay": 0.0},
-    ]
+def param_groups(
+    module: nn.Module,
+    weight_decay: float,
+    lr: float | None = None,
+    layer_lr_decay: float | None = None,
+    depths: dict[str, int] | None = None,
+) -> list[dict]:
+    """Weight decay on matrices only (embeddings and linear weights), never on biases or norms (as nanoGPT).
+    Frozen parameters (`requires_grad=False`) are left out.
+
+    Layer-wise learning-rate decay (`layer_lr_decay`, with each parameter's `depths`, 0 = embeddings): a parameter at
+    depth d gets `lr * layer_lr_decay ** (top - d)`, so the layers nearest the input move least (ELECTRA, BEiT).
+    """
+    named = [(name, p) for name, p in module.named_parameters() if p.requires_grad]
+    if not layer_lr_decay:
+        return [
+            {"params": [p for _, p in named if p.ndim >= 2], "weight_decay": weight_decay},
+            {"params": [p for _, p in named if p.ndim < 2], "weight_decay": 0.0},
+        ]
+    if lr is None or depths is None:
+        raise ValueError("layer-wise learning-rate decay needs the base lr and each parameter's depth")
+    top = max(depths.values())
+    groups: dict[tuple[int, bool], dict] = {}
+    for name, p in named:
+        depth, decayed = depths[name], p.ndim >= 2
+        group = groups.setdefault(
+            (depth, decayed),
+            {
+                "params": [],
+                "weight_decay": weight_decay if decayed else 0.0,
+                "lr": lr * layer_lr_decay ** (top - depth),
+            },
+        )
+        group["params"].append(p)
+    return [groups[key] for key in sorted(groups)]
 
 
 def _warmup_steps(total_steps: int, warmup_steps: int | None, warmup_ratio: float) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import logging
 import os
@@ -113,6 +114,20 @@ def build_callbacks(cfg: DictConfig, has_logger: bool, resume_from: Path | None)
     return callbacks
 
 
+def finetune_kwargs(cfg: DictConfig) -> dict[str, Any]:
+    """`finetune=...` for the tasks that fine-tune an encoder; anything but `full` elsewhere is a mistake."""
+    settings = cfg.get("finetune")
+    if settings is None:
+        return {}
+    if "finetune" in inspect.signature(get_class(cfg.task._target_)).parameters:
+        return {"finetune": settings}
+    if settings.get("method", "full") != "full":
+        raise ConfigError(
+            f"finetune={settings.method} applies to classification and token classification, not data={cfg.data.name}"
+        )
+    return {}
+
+
 def use_pretrained_tokenizer(cfg: DictConfig) -> Path | None:
     """`model.pretrained=<dir>`: check the encoder there fits the model config, and point the data at its tokenizer
     (a fine-tuned model must read the vocabulary it was pretrained with, not a retrained one)."""
@@ -143,6 +158,7 @@ def run(cfg: DictConfig) -> dict[str, float]:
     output_dir.mkdir(parents=True, exist_ok=True)
     pretrained = use_pretrained_tokenizer(cfg)
 
+    finetune = finetune_kwargs(cfg)
     datamodule = instantiate(cfg.data)
     tokenizer = datamodule.tokenizer  # trained once on the training split, then read from the cache
     task = instantiate(
@@ -151,6 +167,7 @@ def run(cfg: DictConfig) -> dict[str, float]:
         optimizer=cfg.optimizer,
         scheduler=cfg.scheduler,
         **datamodule.task_kwargs(),  # what the task must know of the data: vocabulary, labels, special ids
+        **finetune,
         _recursive_=False,
     )
     task.tokenizer_json = tokenizer.to_str()
@@ -166,7 +183,14 @@ def run(cfg: DictConfig) -> dict[str, float]:
         check_compatible(ckpt_path, dict(task.hparams), task.tokenizer_json)
         log.info("Resuming from %s", ckpt_path)
     total, trainable = count_parameters(task.net)
-    log.info("%s: %.2f M parameters (%.2f M trainable)", cfg.model.name, total / 1e6, trainable / 1e6)
+    log.info(
+        "%s: %s trainable of %s parameters (%.2f%%)%s",
+        cfg.model.name,
+        f"{trainable:,}",
+        f"{total:,}",
+        100 * trainable / max(total, 1),
+        f"; finetune={task.finetune_summary}" if task.finetune_summary else "",
+    )
 
     loggers: list[Logger] = instantiate_all(cfg.get("logger"))
     callbacks = build_callbacks(cfg, has_logger=bool(loggers), resume_from=ckpt_path)

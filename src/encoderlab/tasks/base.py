@@ -10,6 +10,7 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 from torch import nn
 
+from encoderlab.finetune import apply_finetune, layer_depths
 from encoderlab.models.lora import merged_copy
 from encoderlab.optim import param_groups
 
@@ -30,12 +31,16 @@ class Task(L.LightningModule):
     net: nn.Module
     accepts: tuple[str, ...] = ()  # model families (conf/model/*.yaml `family`) this task can train
 
-    def __init__(self, optimizer: dict, scheduler: dict | None = None, compile: bool = False) -> None:
+    def __init__(
+        self, optimizer: dict, scheduler: dict | None = None, compile: bool = False, finetune: dict | None = None
+    ) -> None:
         super().__init__()
         self.optimizer_cfg = to_container(optimizer)
         self.scheduler_cfg = to_container(scheduler)
+        self.finetune_cfg = to_container(finetune)
         self.compile = compile
         self.tokenizer_json: str | None = None
+        self.finetune_summary = ""
 
     def save_task_hyperparameters(self, model: Any, **values: Any) -> dict:
         """Saves the model config (as plain data), the task's own values and the optimizer set-up, so a checkpoint
@@ -48,9 +53,14 @@ class Task(L.LightningModule):
                 "optimizer": self.optimizer_cfg,
                 "scheduler": self.scheduler_cfg,
                 "compile": self.compile,
+                **({"finetune": self.finetune_cfg} if self.finetune_cfg is not None else {}),
             }
         )
         return model
+
+    def apply_finetune(self) -> None:
+        """Subclasses that fine-tune an encoder call this once `self.net` is built: freezing, LoRA adapters."""
+        self.finetune_summary = apply_finetune(self.net, self.finetune_cfg)
 
     def configure_model(self) -> None:
         # Compile the inner module, never the LightningModule; kept out of the module tree (object.__setattr__)
@@ -64,7 +74,10 @@ class Task(L.LightningModule):
     def configure_optimizers(self) -> dict:
         cfg = dict(self.optimizer_cfg)
         weight_decay = cfg.pop("weight_decay", 0.0)
-        optimizer = instantiate({**cfg, "_partial_": True})(params=param_groups(self.net, weight_decay))
+        layer_lr_decay = (self.finetune_cfg or {}).get("layer_lr_decay")
+        depths = layer_depths(self.net) if layer_lr_decay else None
+        groups = param_groups(self.net, weight_decay, cfg.get("lr"), layer_lr_decay, depths)
+        optimizer = instantiate({**cfg, "_partial_": True})(params=groups)
         if not self.scheduler_cfg:
             return {"optimizer": optimizer}
         total_steps = int(self.trainer.estimated_stepping_batches)

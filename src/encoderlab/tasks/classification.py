@@ -44,11 +44,12 @@ class ClassificationTask(Task):
         scheduler: dict | None = None,
         pad_id: int = 0,
         compile: bool = False,
+        finetune: dict | None = None,
         label_smoothing: float = 0.0,
         monitor: str = "val/acc",
         monitor_mode: str = "max",
     ) -> None:
-        super().__init__(optimizer, scheduler, compile)
+        super().__init__(optimizer, scheduler, compile, finetune)
         model = self.save_task_hyperparameters(
             model,
             vocab_size=vocab_size,
@@ -66,6 +67,7 @@ class ClassificationTask(Task):
             head_dropout=head.get("dropout", 0.1),
             head_dense=head.get("dense", True),
         )
+        self.apply_finetune()
         self.label_smoothing = label_smoothing
         metrics = classification_metrics(num_classes)
         self.train_metrics = metrics.clone(prefix="train/")

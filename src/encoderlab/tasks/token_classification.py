@@ -39,11 +39,12 @@ class TokenClassificationTask(Task):
         scheduler: dict | None = None,
         pad_id: int = 0,
         compile: bool = False,
+        finetune: dict | None = None,
         crf: bool = False,
         monitor: str = "val/f1",
         monitor_mode: str = "max",
     ) -> None:
-        super().__init__(optimizer, scheduler, compile)
+        super().__init__(optimizer, scheduler, compile, finetune)
         model = self.save_task_hyperparameters(
             model,
             vocab_size=vocab_size,
@@ -55,6 +56,7 @@ class TokenClassificationTask(Task):
         encoder = instantiate(model["encoder"], vocab_size=vocab_size, pad_id=pad_id)
         dropout = model.get("head", {}).get("dropout", 0.1)
         self.net = TokenClassifier(encoder, num_classes, dropout=dropout, crf=crf)
+        self.apply_finetune()
         self.outside_id = list(label_names).index("O") if "O" in label_names else 0
         self.val_entities = EntityF1(label_names)
         self.test_entities = EntityF1(label_names)
