@@ -23,7 +23,7 @@ from omegaconf import DictConfig, OmegaConf, open_dict
 
 from encoderlab.callbacks import AtomicCheckpointIO, SaveOnInterrupt
 from encoderlab.checkpoints import check_compatible, resolve_checkpoint
-from encoderlab.config_checks import check_combinations, check_types
+from encoderlab.config_checks import check_combinations, check_types, parameter_types
 from encoderlab.distributed import patch_lightning_ddp_launcher, reset_distributed_state, snapshot_distributed_env
 from encoderlab.errors import ConfigError
 from encoderlab.pretrained import check_architecture, load_encoder_weights, save_encoder
@@ -136,7 +136,7 @@ def use_pretrained_tokenizer(cfg: DictConfig) -> Path | None:
         return None
     directory = Path(directory).expanduser().resolve()
     check_architecture(directory, OmegaConf.to_container(cfg.model.encoder, resolve=True), cfg.model.name)
-    if "tokenizer_path" not in cfg.data:
+    if "tokenizer_path" not in parameter_types(cfg.data._target_):
         raise ConfigError(f"data={cfg.data.name} can't take a pretrained tokenizer, so model.pretrained can't be used")
     with open_dict(cfg):
         cfg.data.tokenizer_path = str(directory / "tokenizer.json")
