@@ -22,11 +22,15 @@ TASK_KWARGS = {
         "label_names": ["O", "B-PER", "I-PER", "B-LOC", "I-LOC", "B-ORG", "I-ORG", "B-MISC", "I-MISC"],
     },
     "encoderlab.tasks.translation.TranslationTask": {"vocab_size": 100, "pad_id": 0, "bos_id": 2, "eos_id": 3},
+    "encoderlab.tasks.masked_lm.MaskedLMTask": {"vocab_size": 100},
 }
 
 
 def fits(cfg) -> bool:
-    return cfg.model.family in get_class(cfg.task._target_).accepts
+    task_cls = get_class(cfg.task._target_)
+    needed = getattr(task_cls, "encoder_class", None)
+    encoder = str(cfg.model.get("encoder", {}).get("_target_", ""))
+    return cfg.model.family in task_cls.accepts and (needed is None or encoder.endswith(f".{needed}"))
 
 
 @pytest.mark.parametrize("data", DATASETS)

@@ -116,14 +116,6 @@ def check_combinations(cfg: DictConfig) -> None:
     on_gpu = trainer.get("accelerator") in ("gpu", "cuda") and torch.cuda.is_available()
     if precision.startswith("bf16") and on_gpu and not torch.cuda.is_bf16_supported():
         raise ConfigError(f"trainer.precision={precision} needs a GPU with bfloat16 (Ampere or newer); use 16-mixed")
-    encoder_target = str(cfg.get("model", {}).get("encoder", {}).get("_target_", ""))
-    if str(cfg.get("task", {}).get("_target_", "")).endswith("MaskedLMTask") and not encoder_target.endswith(
-        "TransformerEncoder"
-    ):
-        raise ConfigError(
-            f"masked-LM pretraining (data={cfg.data.name}) needs a Transformer encoder, not model={cfg.model.name}; "
-            "use model=bert_tiny|bert_mini|bert_small|bert_medium|bert_base"
-        )
     max_length = cfg.get("data", {}).get("block_size") or cfg.get("data", {}).get("tokenizer", {}).get("max_length")
     max_position = cfg.get("model", {}).get("encoder", {}).get("max_position")
     if max_length and max_position and max_length > max_position:

@@ -42,6 +42,15 @@ def models_of_family(families: tuple[str, ...]) -> list[str]:
     return names
 
 
+def models_with_encoder(encoder_class: str) -> list[str]:
+    """Names of the model configs whose encoder is an `encoder_class` (read from conf/model/*.yaml)."""
+    names = []
+    for path in sorted((CONF_DIR / "model").glob("*.yaml")):
+        if str(OmegaConf.load(path).get("encoder", {}).get("_target_", "")).endswith(f".{encoder_class}"):
+            names.append(path.stem)
+    return names
+
+
 def check_model_fits_task(cfg: DictConfig) -> None:
     """Stop before any data is read when the model can't serve the data's task."""
     task_cls = get_class(cfg.task._target_)
@@ -50,6 +59,12 @@ def check_model_fits_task(cfg: DictConfig) -> None:
         raise ConfigError(
             f"model={cfg.model.name} is a {family} model, but data={cfg.data.name} needs a "
             f"{'/'.join(task_cls.accepts)} model; models that fit: {', '.join(models_of_family(task_cls.accepts))}"
+        )
+    needed = getattr(task_cls, "encoder_class", None)  # a task that needs one kind of encoder (masked-LM: BERT's)
+    if needed and not str(cfg.model.get("encoder", {}).get("_target_", "")).endswith(f".{needed}"):
+        raise ConfigError(
+            f"model={cfg.model.name} is a {family} model but not a {needed}, which data={cfg.data.name} needs; "
+            f"models that fit: {', '.join(models_with_encoder(needed))}"
         )
 
 

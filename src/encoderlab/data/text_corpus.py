@@ -152,8 +152,6 @@ class TextCorpusDataModule(L.LightningDataModule):
         self.data_dir = Path(data_dir)
         self.cache_dir = Path(cache_dir)
         self.sources = {"train": path, "validation": validation_path, "test": test_path}
-        if not path:
-            raise ConfigError(f"data={name} needs data.path=<a text file, a folder of them, or a list>")
         if not 0.0 < validation_fraction < 1.0:
             raise ConfigError(f"data.validation_fraction={validation_fraction} must lie strictly between 0 and 1")
         if not 0.0 < mlm_probability < 1.0:
@@ -179,6 +177,8 @@ class TextCorpusDataModule(L.LightningDataModule):
     def files(self, split: str) -> list[Path]:
         """The split's text files (folders expanded, sorted); [] when the split has no files of its own."""
         source = self.sources[split]
+        if not source and split == "train":
+            raise ConfigError(f"data={self.name} needs data.path=<a text file, a folder of them, or a list>")
         if not source:
             return []
         found: list[Path] = []

@@ -16,6 +16,7 @@ from encoderlab.tasks.base import Task
 
 class MaskedLMTask(Task):
     accepts = ("encoder",)
+    encoder_class = "TransformerEncoder"  # the MLM head ties to its input embeddings
     exports_encoder = True  # the pipeline writes `encoder/` (weights, config, tokenizer) after every run
 
     def __init__(
