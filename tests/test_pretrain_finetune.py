@@ -135,3 +135,17 @@ def test_bad_pretrained_dirs_stop_with_one_line(make_cfg, pretrained: dict, tmp_
         run(make_cfg("model=bert_tiny", f"model.pretrained={incomplete}"))
     with pytest.raises(ConfigError, match="is a run folder"):
         run(make_cfg("model=bert_tiny", f"model.pretrained={directory.parent}"))
+
+
+@pytest.mark.parametrize("size", ["tiny", "mini", "small"])
+def test_pretraining_experiments_compose_for_one_gpu(make_cfg, size: str) -> None:
+    cfg = make_cfg(f"experiment=pretrain_bert_{size}")
+    assert (cfg.model.name, cfg.data.name, cfg.task._target_) == (
+        f"bert_{size}",
+        "enwiki",
+        "encoderlab.tasks.masked_lm.MaskedLMTask",
+    )
+    assert cfg.trainer.precision == "bf16-mixed" and cfg.trainer.max_time == "00:00:28:00"
+    assert cfg.trainer.min_epochs is None, "max_time must be able to stop (and checkpoint) inside the first epoch"
+    assert cfg.trainer.max_steps % cfg.trainer.val_check_interval == 0, "the last step is validated and checkpointed"
+    assert cfg.optimized_metric == "val/loss_best" and cfg.callbacks.early_stopping is None
