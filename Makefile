@@ -40,6 +40,9 @@ train: install data ## train the default model (bert_small on SST-2); extra over
 translate: install ## translate lines on stdin: make translate CKPT=logs/<run>/checkpoints/last.ckpt < in.txt
 	@$(BIN)/encoderlab-translate $(CKPT) $(ARGS)
 
+bench: install ## speed vs HF / torch.nn.Transformer / cuDNN peers into results/bench/; ARGS="--size tiny --cases mlm"
+	$(BIN)/encoderlab-bench $(ARGS)
+
 test: install ## run the test suite (CPU, offline)
 	$(BIN)/python -m pytest -q $(ARGS)
 
@@ -55,4 +58,4 @@ clean: ## remove caches and run outputs (keeps .venv and data)
 	rm -rf .cache logs outputs multirun wandb lightning_logs .pytest_cache .ruff_cache
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
 
-.PHONY: help install data train translate test lint format clean
+.PHONY: help install data train translate bench test lint format clean
