@@ -51,3 +51,28 @@ def test_fixed_size_gather_drops_what_exceeds_the_budget() -> None:
     labels[0, :3] = 5
     positions = gather_masked_positions(labels, 2)
     assert positions.tolist() == [0, 1]
+
+
+def test_fixed_size_gather_is_one_graph_compiled_once_whatever_is_masked() -> None:
+    """No graph break (boolean indexing has a data-dependent shape, so it breaks the graph and syncs with the host)
+    and no recompilation when the number of masked positions changes from batch to batch."""
+    torch.manual_seed(0)
+    model = tiny_mlm()
+    model.max_predictions_per_seq = 4
+    ids, mask = torch.randint(5, 50, (2, 8)), torch.ones(2, 8, dtype=torch.long)
+
+    def labels_with(count: int) -> torch.Tensor:
+        labels = torch.full_like(ids, IGNORE_INDEX)
+        labels.view(-1)[torch.randperm(ids.numel())[:count]] = 7
+        return labels
+
+    torch._dynamo.reset()
+    explained = torch._dynamo.explain(model)(ids, mask, labels_with(3))
+    assert explained.graph_count == 1 and explained.graph_break_count == 0, explained.break_reasons
+    torch._dynamo.reset()
+    compiled = torch.compile(model, backend="eager", dynamic=False)
+    with torch._dynamo.config.patch(error_on_recompile=True):
+        for count in (1, 5, 11):
+            loss, logits, _ = compiled(ids, mask, labels_with(count))
+            assert logits.shape == (8, 50) and torch.isfinite(loss)
+    torch._dynamo.reset()
