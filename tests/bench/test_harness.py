@@ -13,7 +13,23 @@ from encoderlab.cli.bench import main
 
 def test_tiny_bench_writes_a_record_with_both_sides_of_every_case(tmp_path: Path) -> None:
     out = tmp_path / "bench.json"
-    main(["--device", "cpu", "--size", "tiny", "--no-compile", "--warmup", "0", "--steps", "1", "--out", str(out)])
+    main(
+        [
+            "--device",
+            "cpu",
+            "--size",
+            "tiny",
+            "--no-compile",
+            "--warmup",
+            "0",
+            "--steps",
+            "1",
+            "--rounds",
+            "2",
+            "--out",
+            str(out),
+        ]
+    )
     record = json.loads(out.read_text())
     assert {"command", "commit", "device", "versions", "settings", "cases", "wall_time_sec"} <= record.keys()
     assert record["versions"]["torch"] and record["versions"]["transformers"]
@@ -25,6 +41,7 @@ def test_tiny_bench_writes_a_record_with_both_sides_of_every_case(tmp_path: Path
         for m in case["measurements"]:
             assert m["error"] is None and m["tokens_per_sec"] > 0 and m["params"] > 0, (case["case"], m)
             assert m["mfu"] is None, "no MFU without a known device peak"
+            assert len(m["round_sec_per_step"]) == 2 and m["sec_per_step"] == min(m["round_sec_per_step"])
         assert case["ratio"] > 0 and case["peer"] and case["ours"]
     table = out.with_suffix(".md").read_text()
     assert table.count("\n") == 2 + sum(len(case["measurements"]) for case in record["cases"])

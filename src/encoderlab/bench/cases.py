@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import torch
@@ -104,6 +104,17 @@ class CaseResult:
         """Our best tokens/s over the best peer's (the compiled one, where compiling helps it)."""
         ours, peer = self.best("ours"), self.best("peer")
         return ours.tokens_per_sec / peer.tokens_per_sec if ours and peer else None
+
+    def keep_fastest(self, other: CaseResult) -> CaseResult:
+        """Merge another round of this case: each contender keeps its fastest round, the one least slowed by other
+        load on the machine. Rounds alternate the contenders, so a slow spell hits them alike."""
+        merged = []
+        for mine, theirs in zip(self.measurements, other.measurements, strict=True):
+            faster = theirs.error is None and (mine.error is not None or theirs.sec_per_step < mine.sec_per_step)
+            best = theirs if faster else mine
+            merged.append(replace(best, round_sec_per_step=mine.round_sec_per_step + theirs.round_sec_per_step))
+        self.measurements = merged
+        return self
 
     def to_dict(self) -> dict[str, Any]:
         ours, peer = self.best("ours"), self.best("peer")

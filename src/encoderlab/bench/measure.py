@@ -5,7 +5,7 @@ from __future__ import annotations
 import gc
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 import torch
 
@@ -25,6 +25,7 @@ class Measurement:
     flops_per_step: float | None = None
     mfu: float | None = None
     error: str | None = None
+    round_sec_per_step: list[float] = field(default_factory=list)  # every round's time; `sec_per_step` is the best
 
     @property
     def tokens_per_sec(self) -> float:
@@ -89,4 +90,17 @@ def measure(
         release_memory(device, compiled)
     flops = flops_per_step(params) if flops_per_step is not None else None
     mfu = flops / sec_per_step / peak_flops if flops is not None and peak_flops else None
-    return Measurement(name, side, compiled, params, tokens_per_step, warmup_sec, sec_per_step, peak_mb, flops, mfu)
+    return Measurement(
+        name,
+        side,
+        compiled,
+        params,
+        tokens_per_step,
+        warmup_sec,
+        sec_per_step,
+        peak_mb,
+        flops,
+        mfu,
+        None,
+        [sec_per_step],
+    )

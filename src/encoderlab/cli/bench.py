@@ -36,6 +36,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--compile-mode", default=None, help="ours; default: max-autotune on CUDA, default on CPU")
     parser.add_argument("--warmup", type=int, default=None)
     parser.add_argument("--steps", type=int, default=None)
+    parser.add_argument("--rounds", type=int, default=1, help="repeat each case; every contender keeps its best round")
     parser.add_argument("--peak-tflops", type=float, default=None, help="device peak for MFU (known GPUs: looked up)")
     parser.add_argument("--out", type=Path, default=None, help="JSON path (a .md table is written beside it)")
     return parser.parse_args(argv)
@@ -83,6 +84,7 @@ def main(argv: Sequence[str] | None = None) -> dict:
             "compile_mode_peer": settings.peer_compile_mode,
             "fused_adamw": bool(settings.fused_optimizer),
             "flush_denormal": True,
+            "rounds": args.rounds,
             "warmup_steps": settings.warmup,
             "timed_steps": settings.steps,
             "peak_tflops": settings.peak_flops / 1e12 if settings.peak_flops else None,
@@ -93,7 +95,10 @@ def main(argv: Sequence[str] | None = None) -> dict:
     for kind in kinds:
         for shape in SHAPES[kind][size]:
             log.info("bench: %s", case_name(kind, shape))
-            result = run_case(kind, shape, settings).to_dict()
+            case = run_case(kind, shape, settings)
+            for _ in range(args.rounds - 1):
+                case = case.keep_fastest(run_case(kind, shape, settings))
+            result = case.to_dict()
             record["cases"].append(result)
             for m in result["measurements"]:
                 log.info("  %-45s %12.0f tokens/s %s", m["name"], m["tokens_per_sec"], m["error"] or "")
