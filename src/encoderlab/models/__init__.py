@@ -8,8 +8,8 @@ from encoderlab.models.seq2seq import LSTMSeq2Seq, TransformerSeq2Seq
 from encoderlab.models.transformer import TransformerDecoder, TransformerEncoder
 
 __all__ = [
-    "BagOfNgramsEncoder",
     "CRF",
+    "BagOfNgramsEncoder",
     "LSTMAttentionDecoder",
     "LSTMEncoder",
     "LSTMSeq2Seq",
