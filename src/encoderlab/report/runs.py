@@ -58,7 +58,7 @@ def read_wandb_history(run_dir: Path) -> list[dict[str, float]]:
     logs = sorted(run_dir.glob("wandb/offline-run-*/run-*.wandb"))
     if not logs:
         return []
-    rows = run_contents(logs[-1])["history"]
+    rows = run_contents(logs[-1], timeout=10.0)["history"]  # W&B may still be flushing a run that just finished
     return [{k: float(v) for k, v in row.items() if isinstance(v, int | float)} for row in rows]
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import struct
+import time
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +33,7 @@ def records(path: Path) -> list[wandb_internal_pb2.Record]:
         _crc, length, kind = struct.unpack("<IHB", raw[offset : offset + HEADER])
         data = raw[offset + HEADER : offset + HEADER + length]
         offset += HEADER + length
-        if kind == 0 and length == 0:
+        if (kind == 0 and length == 0) or len(data) < length:  # the end, or a chunk still being written
             break
         pending = data if kind in (FULL, FIRST) else pending + data
         if kind in (FULL, LAST):
@@ -47,10 +48,25 @@ def _key(item: Any) -> str:
     return item.key or "/".join(item.nested_key)
 
 
-def run_contents(path: Path) -> dict[str, Any]:
-    """`{"run": Run record, "history": [{metric: value}], "summary": {...}, "config": {...}}`."""
+def wait_for_exit(path: Path, timeout: float) -> list[wandb_internal_pb2.Record]:
+    """The log's records once its final `exit` record is on disk (or whatever is there after `timeout` seconds).
+
+    W&B's service process writes the log in the background: `wandb.finish()` can return, and even the training
+    process exit, while the file still holds only its header.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        found = records(path)
+        if (found and found[-1].WhichOneof("record_type") == "exit") or time.monotonic() >= deadline:
+            return found
+        time.sleep(0.1)
+
+
+def run_contents(path: Path, timeout: float = 0.0) -> dict[str, Any]:
+    """`{"run": Run record, "history": [{metric: value}], "summary": {...}, "config": {...}}`; `timeout`: seconds
+    to wait for a run that is still being written (see `wait_for_exit`)."""
     result: dict[str, Any] = {"run": None, "history": [], "summary": {}, "config": {}}
-    for record in records(path):
+    for record in wait_for_exit(path, timeout):
         kind = record.WhichOneof("record_type")
         if kind == "run":
             result["run"] = record.run
