@@ -38,18 +38,18 @@ def attention_figure(tokens: Sequence[str], maps: dict[str, torch.Tensor], title
     attention pooling `[T]` (one weight per token). Padding is cut off: pass the sentence's real tokens only."""
     length = len(tokens)
     panels = [(name, w.detach().float().cpu()) for name, w in maps.items()]
-    panels = [(name, w.mean(0) if w.dim() == 3 else w) for name, w in panels]
+    panels = [(f"{name} (mean over heads)", w.mean(0)) if w.dim() == 3 else (name, w) for name, w in panels]
     width = max(3.0, 0.3 * length + 1.5)
     height = width if any(w.dim() == 2 for _, w in panels) else 2.2
     figure = Figure(figsize=(width * len(panels), height), layout="constrained")
     for index, (name, weights) in enumerate(panels, start=1):
         axes = figure.add_subplot(1, len(panels), index)
         grid = weights[:length, :length] if weights.dim() == 2 else weights[None, :length]
-        image = axes.imshow(grid.numpy(), cmap="viridis", aspect="auto", vmin=0.0)
+        image = axes.imshow(grid.numpy(), cmap="viridis", aspect="auto")  # colours span this panel's range
         axes.set_xticks(range(length), tokens, rotation=90, fontsize="small")
         if weights.dim() == 2:
             axes.set_yticks(range(length), tokens, fontsize="small")
-            axes.set_title(f"{name} (mean over heads)", fontsize="medium")
+            axes.set_title(name, fontsize="medium")
         else:
             axes.set_yticks([])
             axes.set_title(f"{name} weights", fontsize="medium")
