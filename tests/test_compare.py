@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from hydra.types import RunMode
 
 from encoderlab.report.build import build_report
 from tests.conftest import train_subprocess
@@ -70,3 +71,15 @@ def test_optuna_sweep_of_two_trials_reports_its_best_parameters(tmp_path: Path, 
 
     markdown = build_report([sweep]).path.read_text()
     assert "## Optuna: best of" in markdown and "`data.batch_size=" in markdown
+
+
+def test_sweep_configs_compose(make_cfg) -> None:
+    cfg = make_cfg("hparams_search=sst2_optuna")
+    sweeper = cfg.hydra.sweeper
+    assert sweeper._target_.endswith("OptunaSweeper") and sweeper.direction == "maximize"
+    assert set(sweeper.params) == {"optimizer.lr", "model.encoder.dropout", "scheduler.warmup_ratio", "data.batch_size"}
+    assert cfg.optimized_metric == "val/acc_best" and cfg.hydra.mode == RunMode.MULTIRUN
+
+    cfg = make_cfg("experiment=compare_encoders")
+    assert cfg.hydra.sweeper.params == {"model": "lstm,bilstm_attn,bert_mini", "seed": "1,2,3"}
+    assert cfg.sweep_name == "compare_encoders"
