@@ -80,3 +80,28 @@ def test_mistyped_trainer_key_is_named(tmp_path: Path, tiny_data_dir: Path) -> N
     result = train(tmp_path, "trainer.max_epoch=2", data_dir=tiny_data_dir)
     assert result.returncode != 0
     assert "trainer.max_epoch" in result.stderr
+
+
+def test_plain_multirun_puts_each_job_under_the_launch_dir(tmp_path: Path, tiny_data_dir: Path) -> None:
+    # no paths.root_dir and no hydra.sweep.dir: the defaults must resolve while Hydra builds the sweep
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "WANDB_MODE": "offline"}
+    env.pop("ENCODERLAB_ROOT", None)
+    command = [
+        sys.executable,
+        str(ROOT / "train.py"),
+        "-m",
+        "model=lstm",
+        "seed=1,2",
+        "debug=fdr",
+        "logger=none",
+        "model.encoder.hidden_size=16",
+        "model.encoder.embedding_size=16",
+        "data.tokenizer.vocab_size=200",
+        f"paths.data_dir={tiny_data_dir}",
+        f"paths.cache_dir={tmp_path / 'cache'}",
+    ]
+    result = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    [sweep] = list((tmp_path / "logs" / "multiruns").iterdir())
+    assert sorted(p.name for p in sweep.iterdir() if p.is_dir()) == ["0", "1"]
+    assert all((sweep / job / "summary.json").exists() for job in ("0", "1"))

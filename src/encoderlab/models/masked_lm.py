@@ -1,0 +1,57 @@
+"""Masked-language-model pretraining model: a Transformer encoder plus BERT's prediction head, tied to the input
+embeddings, that scores the vocabulary only at masked positions (the other ~85% of positions cost nothing).
+
+Names map to HF's `BertForMaskedLM`: `head.transform` = `cls.predictions.transform.dense`, `head.layer_norm` =
+`cls.predictions.transform.LayerNorm`, `head.bias` = `cls.predictions.bias`; the decoder matrix is the encoder's
+word-embedding matrix, held once.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+IGNORE_INDEX = -100  # label of positions that are not predicted (not masked, padding, special tokens)
+
+
+class MaskedLMHead(nn.Module):
+    """Dense + GELU + LayerNorm, then logits against a (tied) embedding matrix plus a per-token bias."""
+
+    def __init__(self, hidden_size: int, vocab_size: int, layer_norm_eps: float = 1e-12) -> None:
+        super().__init__()
+        self.transform = nn.Linear(hidden_size, hidden_size)
+        self.layer_norm = nn.LayerNorm(hidden_size, eps=layer_norm_eps)
+        self.bias = nn.Parameter(torch.zeros(vocab_size))
+
+    def forward(self, hidden: torch.Tensor, embedding_weight: torch.Tensor) -> torch.Tensor:
+        return F.linear(self.layer_norm(F.gelu(self.transform(hidden))), embedding_weight, self.bias)
+
+
+class MaskedLanguageModel(nn.Module):
+    """`forward(input_ids, attention_mask, labels) -> (loss, logits [M, V], targets [M])` over the M masked positions.
+
+    `labels` holds the original token at masked positions and `IGNORE_INDEX` elsewhere (the collator's output).
+    """
+
+    def __init__(self, encoder: nn.Module) -> None:
+        super().__init__()
+        self.encoder = encoder
+        config = encoder.config
+        self.head = MaskedLMHead(config.hidden_size, config.vocab_size, config.layer_norm_eps)
+        nn.init.normal_(self.head.transform.weight, std=0.02)
+        nn.init.zeros_(self.head.transform.bias)
+
+    def forward(
+        self,
+        input_ids: torch.Tensor,
+        attention_mask: torch.Tensor,
+        labels: torch.Tensor,
+        token_type_ids: torch.Tensor | None = None,
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        hidden = self.encoder(input_ids, attention_mask, token_type_ids)
+        predicted = labels != IGNORE_INDEX
+        targets = labels[predicted]
+        logits = self.head(hidden[predicted], self.encoder.input_embeddings.weight)
+        loss = F.cross_entropy(logits.float(), targets)
+        return loss, logits, targets
