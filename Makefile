@@ -40,6 +40,10 @@ train: install data ## train the default model (bert_small on SST-2); extra over
 translate: install ## translate lines on stdin: make translate CKPT=logs/<run>/checkpoints/last.ckpt < in.txt
 	@$(BIN)/encoderlab-translate $(CKPT) $(ARGS)
 
+compare: install ## table + plots of finished runs: make compare SWEEP=logs/compare_encoders/sst2/<date_time> [ARGS="--out DIR"]
+	@if [ -z "$(SWEEP)" ]; then echo "usage: make compare SWEEP=<sweep dir> (e.g. logs/compare_encoders/sst2/<date_time>)"; exit 2; fi
+	@$(BIN)/encoderlab-compare $(SWEEP) $(ARGS)
+
 test: install ## run the test suite (CPU, offline)
 	$(BIN)/python -m pytest -q $(ARGS)
 
@@ -55,4 +59,4 @@ clean: ## remove caches and run outputs (keeps .venv and data)
 	rm -rf .cache logs outputs multirun wandb lightning_logs .pytest_cache .ruff_cache
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
 
-.PHONY: help install data train translate test lint format clean
+.PHONY: help install data train translate compare test lint format clean
