@@ -1,8 +1,9 @@
 """Smaller models: dynamic int8 quantization (PyTorch and ONNX Runtime) and magnitude pruning.
 
 Dynamic quantization stores `Linear` and `LSTM` weights as int8 and quantizes activations on the fly: no
-calibration data, and embeddings stay fp32 (they are lookups, not matrix products). `torch.ao.quantization` is
-deprecated in favour of torchao, but it is still the one CPU path that quantizes `nn.LSTM`; its warning is silenced.
+calibration data. PyTorch keeps embeddings fp32 (lookups, not matrix products); ONNX Runtime quantizes them too.
+`torch.ao.quantization` is deprecated in favour of torchao, but it is still the one CPU path that quantizes
+`nn.LSTM`; its warning is silenced.
 """
 
 from __future__ import annotations
@@ -27,7 +28,8 @@ def quantize_int8(net: nn.Module) -> nn.Module:
 
 
 def quantize_onnx_int8(source: str | Path, target: str | Path) -> Path:
-    """ONNX Runtime's dynamic int8 quantization of an exported model (MatMul/LSTM weights; embeddings stay fp32)."""
+    """ONNX Runtime's dynamic int8 quantization of an exported model: MatMul, LSTM and, unlike PyTorch's, the
+    embedding tables (Gather) too, hence the much smaller file."""
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     quantize_dynamic(str(source), str(target), weight_type=QuantType.QInt8)
