@@ -84,7 +84,7 @@ def benchmark(checkpoint: str, args: argparse.Namespace) -> dict[str, Any]:
             row = {
                 "variant": variant.name,
                 "size_mb": round(variant.size_bytes / 2**20, 2),
-                **measure(variant.scorer, batches, labels),
+                **measure(variant.scorer, batches, labels, args.repeats),
             }
             print(f"  {task.hparams.model['name']} {row}", file=sys.stderr, flush=True)
             rows.append(row)
