@@ -50,3 +50,30 @@ def export_onnx(net: nn.Module, path: str | Path) -> Path:
             dynamo=False,
         )
     return path
+
+
+def parity_inputs(
+    vocab_size: int, batch: int = 3, length: int = 13, seed: int = 0
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Random ids in a shape other than the export example's, rows padded to different lengths."""
+    generator = torch.Generator().manual_seed(seed)
+    input_ids = torch.randint(1, vocab_size, (batch, length), generator=generator)
+    attention_mask = torch.ones_like(input_ids)
+    for row in range(1, batch):
+        keep = max(1, length - 4 * row)
+        input_ids[row, keep:] = 0
+        attention_mask[row, keep:] = 0
+    return input_ids, attention_mask
+
+
+def max_difference(net: nn.Module, path: str | Path, vocab_size: int) -> float:
+    """Largest absolute difference between PyTorch and ONNX Runtime outputs on `parity_inputs` (at real positions)."""
+    from encoderlab.inference.scorers import onnx_scorer, torch_scorer
+
+    input_ids, attention_mask = parity_inputs(vocab_size)
+    expected = torch_scorer(net)(input_ids, attention_mask)
+    actual = onnx_scorer(path)(input_ids, attention_mask)
+    if expected.dim() == 3:  # per-token outputs: padded positions carry no prediction
+        keep = attention_mask.bool()
+        expected, actual = expected[keep], actual[keep]
+    return float((expected - actual).abs().max())

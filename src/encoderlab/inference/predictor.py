@@ -51,16 +51,17 @@ class Predictor:
         return self.model.predict(texts, batch_size)
 
 
-def make_scorer(net: nn.Module, backend: str, onnx_dir: Path | None = None) -> Scorer:
+def make_scorer(net: nn.Module, backend: str) -> Scorer:
     if backend == "torch":
         return torch_scorer(net)
     if backend == "int8":
         return torch_scorer(quantize_int8(net))
-    folder = onnx_dir or Path(tempfile.mkdtemp(prefix="encoderlab-onnx-"))
-    path = export_onnx(net, folder / "model.onnx")
-    if backend == "onnx-int8":
-        path = quantize_onnx_int8(path, folder / "model.int8.onnx")
-    return onnx_scorer(path)
+    # ONNX Runtime reads the model into memory when the session starts, so the exported files can go right after
+    with tempfile.TemporaryDirectory(prefix="encoderlab-onnx-") as folder:
+        path = export_onnx(net, Path(folder) / "model.onnx")
+        if backend == "onnx-int8":
+            path = quantize_onnx_int8(path, Path(folder) / "model.int8.onnx")
+        return onnx_scorer(path)
 
 
 def load_predictor(
