@@ -37,6 +37,13 @@ def percentile(values: list[float], fraction: float) -> float:
 
 
 async def run_load(url: str, texts: list[str], args: argparse.Namespace, headers: dict[str, str]) -> dict[str, Any]:
+    async def send(client: httpx.AsyncClient, body: bytes, headers: dict[str, str]) -> str:
+        """The status code, or the name of the transport error (a reset or timeout is counted, not raised)."""
+        try:
+            return str((await client.post(f"{url}/predict", content=body, headers=headers)).status_code)
+        except httpx.TransportError as error:
+            return type(error).__name__
+
     latencies: list[float] = []
     statuses: Counter[str] = Counter()
     bad_statuses: Counter[str] = Counter()
@@ -50,15 +57,14 @@ async def run_load(url: str, texts: list[str], args: argparse.Namespace, headers
             sent += 1
             if args.bad_every and number % args.bad_every == args.bad_every - 1:
                 body = BAD_BODIES[(number // args.bad_every) % len(BAD_BODIES)]
-                response = await client.post(f"{url}/predict", content=body, headers=headers)
-                bad_statuses[str(response.status_code)] += 1
+                bad_statuses[await send(client, body, headers)] += 1
                 continue
             start = (number * args.texts_per_request) % len(texts)
             batch = [texts[(start + i) % len(texts)] for i in range(args.texts_per_request)]
             started = time.perf_counter()
-            response = await client.post(f"{url}/predict", json={"texts": batch}, headers=headers)
+            status = await send(client, json.dumps({"texts": batch}).encode(), headers)
             latencies.append(time.perf_counter() - started)
-            statuses[str(response.status_code)] += 1
+            statuses[status] += 1
 
     limits = httpx.Limits(max_connections=args.concurrency)
     async with httpx.AsyncClient(timeout=60.0, limits=limits, headers={"content-type": "application/json"}) as client:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import socket
 import sys
 from collections.abc import Sequence
@@ -99,6 +100,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         access_log=args.access_log,
         timeout_graceful_shutdown=args.graceful_timeout,
     )
+    # uvicorn finishes its graceful shutdown, restores the handlers it found, then re-raises the signal: these make
+    # that a plain exit 0 instead of death by SIGTERM (-15) or a KeyboardInterrupt traceback.
+    for number in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(number, lambda *_: sys.exit(0))
     uvicorn.Server(config).run(sockets=[sock])
     return 0
 
