@@ -44,6 +44,21 @@ compare: install ## table + plots of finished runs: make compare SWEEP=logs/comp
 	@if [ -z "$(SWEEP)" ]; then echo "usage: make compare SWEEP=<sweep dir> (e.g. logs/compare_encoders/sst2/<date_time>)"; exit 2; fi
 	@$(BIN)/encoderlab-compare $(SWEEP) $(ARGS)
 
+predict: install ## JSON-lines predictions: make predict CKPT=... < texts.txt (or ARGS="--input texts.txt")
+	@$(BIN)/encoderlab-predict $(CKPT) $(ARGS)
+
+export: install ## ONNX (+int8) export: make export CKPT=... OUT=exported/ [ARGS="--int8 --prune 0.3"]
+	@$(BIN)/encoderlab-export $(CKPT) --output-dir $(or $(OUT),exported) $(ARGS)
+
+compress: install data ## fp32 vs int8 vs ONNX on SST-2 validation: make compress CKPT="a.ckpt b.ckpt" [ARGS=...]
+	$(BIN)/encoderlab-compression $(CKPT) --prune 0.3 $(ARGS)
+
+serve: install ## HTTP service on 127.0.0.1:8000: make serve CKPT=... [ARGS="--backend onnx-int8 --port 9000"]
+	@$(BIN)/encoderlab-serve $(CKPT) $(ARGS)
+
+loadtest: install data ## load-test a served checkpoint on loopback: make loadtest CKPT=... [ARGS="--concurrency 16"]
+	$(BIN)/encoderlab-loadtest $(CKPT) $(ARGS)
+
 test: install ## run the test suite (CPU, offline)
 	$(BIN)/python -m pytest -q $(ARGS)
 
@@ -59,4 +74,4 @@ clean: ## remove caches and run outputs (keeps .venv and data)
 	rm -rf .cache logs outputs multirun wandb lightning_logs .pytest_cache .ruff_cache
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
 
-.PHONY: help install data train translate compare test lint format clean
+.PHONY: help install data train translate compare predict export compress serve loadtest test lint format clean

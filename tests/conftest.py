@@ -180,36 +180,41 @@ ENCODER_MODELS = models_of_family(("encoder",))
 DATASETS = sorted(p.stem for p in (CONF_DIR / "data").glob("*.yaml"))
 
 
+def compose_train_cfg(root: Path, data_dir: Path, cache_dir: Path, *overrides: str) -> DictConfig:
+    """The real `train.yaml` with the test defaults and `overrides`, writing under `root`."""
+    GlobalHydra.instance().clear()
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        cfg = compose(
+            config_name="train",
+            overrides=[
+                "logger=none",
+                "trainer.accelerator=cpu",
+                "data.tokenizer.vocab_size=200",
+                "data.tokenizer.min_frequency=1",
+                "data.batch_size=16",
+                "data.eval_batch_size=32",
+                "callbacks.progress_bar.refresh_rate=0",
+                "trainer.enable_model_summary=false",
+                *overrides,
+            ],
+            return_hydra_config=True,
+        )
+        with open_dict(cfg):
+            cfg.paths.root_dir = str(root)
+            cfg.paths.data_dir = str(data_dir)
+            cfg.paths.cache_dir = str(cache_dir)
+            cfg.paths.output_dir = str(root / "run")
+            cfg.paths.log_dir = str(root / "logs")
+        HydraConfig.instance().set_config(cfg)
+    return cfg
+
+
 @pytest.fixture
 def make_cfg(tmp_path: Path, tiny_data_dir: Path, cache_dir: Path) -> Callable[..., DictConfig]:
     """Compose the real `train.yaml` with overrides, pointed at the tiny data and a per-test output dir."""
 
     def _make(*overrides: str, data_dir: Path | None = None) -> DictConfig:
-        GlobalHydra.instance().clear()
-        with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-            cfg = compose(
-                config_name="train",
-                overrides=[
-                    "logger=none",
-                    "trainer.accelerator=cpu",
-                    "data.tokenizer.vocab_size=200",
-                    "data.tokenizer.min_frequency=1",
-                    "data.batch_size=16",
-                    "data.eval_batch_size=32",
-                    "callbacks.progress_bar.refresh_rate=0",
-                    "trainer.enable_model_summary=false",
-                    *overrides,
-                ],
-                return_hydra_config=True,
-            )
-            with open_dict(cfg):
-                cfg.paths.root_dir = str(tmp_path)
-                cfg.paths.data_dir = str(data_dir or tiny_data_dir)
-                cfg.paths.cache_dir = str(cache_dir)
-                cfg.paths.output_dir = str(tmp_path / "run")
-                cfg.paths.log_dir = str(tmp_path / "logs")
-            HydraConfig.instance().set_config(cfg)
-        return cfg
+        return compose_train_cfg(tmp_path, data_dir or tiny_data_dir, cache_dir, *overrides)
 
     yield _make
     GlobalHydra.instance().clear()
