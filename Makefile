@@ -40,6 +40,28 @@ train: install data ## train the default model (bert_small on SST-2); extra over
 translate: install ## translate lines on stdin: make translate CKPT=logs/<run>/checkpoints/last.ckpt < in.txt
 	@$(BIN)/encoderlab-translate $(CKPT) $(ARGS)
 
+compare: install ## table + plots of finished runs: make compare SWEEP=logs/compare_encoders/sst2/<date_time> [ARGS="--out DIR"]
+	@if [ -z "$(SWEEP)" ]; then echo "usage: make compare SWEEP=<sweep dir> (e.g. logs/compare_encoders/sst2/<date_time>)"; exit 2; fi
+	@$(BIN)/encoderlab-compare $(SWEEP) $(ARGS)
+
+predict: install ## JSON-lines predictions: make predict CKPT=... < texts.txt (or ARGS="--input texts.txt")
+	@$(BIN)/encoderlab-predict $(CKPT) $(ARGS)
+
+export: install ## ONNX (+int8) export: make export CKPT=... OUT=exported/ [ARGS="--int8 --prune 0.3"]
+	@$(BIN)/encoderlab-export $(CKPT) --output-dir $(or $(OUT),exported) $(ARGS)
+
+compress: install data ## fp32 vs int8 vs ONNX on SST-2 validation: make compress CKPT="a.ckpt b.ckpt" [ARGS=...]
+	$(BIN)/encoderlab-compression $(CKPT) --prune 0.3 $(ARGS)
+
+serve: install ## HTTP service on 127.0.0.1:8000: make serve CKPT=... [ARGS="--backend onnx-int8 --port 9000"]
+	@$(BIN)/encoderlab-serve $(CKPT) $(ARGS)
+
+loadtest: install data ## load-test a served checkpoint on loopback: make loadtest CKPT=... [ARGS="--concurrency 16"]
+	$(BIN)/encoderlab-loadtest $(CKPT) $(ARGS)
+
+bench: install ## speed vs HF / torch.nn.Transformer / cuDNN peers into results/bench/; ARGS="--size tiny --cases mlm"
+	$(BIN)/encoderlab-bench $(ARGS)
+
 test: install ## run the test suite (CPU, offline)
 	$(BIN)/python -m pytest -q $(ARGS)
 
@@ -55,4 +77,4 @@ clean: ## remove caches and run outputs (keeps .venv and data)
 	rm -rf .cache logs outputs multirun wandb lightning_logs .pytest_cache .ruff_cache
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
 
-.PHONY: help install data train translate test lint format clean
+.PHONY: help install data train translate compare predict export compress serve loadtest bench test lint format clean

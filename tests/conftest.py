@@ -6,6 +6,8 @@ import csv
 import gzip
 import os
 import random
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -160,6 +162,7 @@ SMALL_MODEL_OVERRIDES = {
     "bert_small": ["model.encoder.num_layers=1"],
     "bert_medium": ["model.encoder.num_layers=1"],
     "bert_base": ["model.encoder.num_layers=1"],
+    "fasttext": ["model.encoder.embedding_size=16", "model.encoder.bigram_buckets=1000"],
     "lstm": ["model.encoder.embedding_size=32", "model.encoder.hidden_size=32"],
     "bilstm": ["model.encoder.embedding_size=32", "model.encoder.hidden_size=32"],
     "bilstm_attn": ["model.encoder.embedding_size=32", "model.encoder.hidden_size=32"],
@@ -177,8 +180,8 @@ ENCODER_MODELS = models_of_family(("encoder",))
 DATASETS = sorted(p.stem for p in (CONF_DIR / "data").glob("*.yaml"))
 
 
-def compose_train(root: Path, data_dir: Path, cache_dir: Path, *overrides: str) -> DictConfig:
-    """Compose the real `train.yaml` with overrides, pointed at `data_dir`, a shared cache and outputs under `root`."""
+def compose_train_cfg(root: Path, data_dir: Path, cache_dir: Path, *overrides: str) -> DictConfig:
+    """The real `train.yaml` with the test defaults and `overrides`, writing under `root`."""
     GlobalHydra.instance().clear()
     with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
         cfg = compose(
@@ -211,7 +214,50 @@ def make_cfg(tmp_path: Path, tiny_data_dir: Path, cache_dir: Path) -> Callable[.
     """Compose the real `train.yaml` with overrides, pointed at the tiny data and a per-test output dir."""
 
     def _make(*overrides: str, data_dir: Path | None = None) -> DictConfig:
-        return compose_train(tmp_path, data_dir or tiny_data_dir, cache_dir, *overrides)
+        return compose_train_cfg(tmp_path, data_dir or tiny_data_dir, cache_dir, *overrides)
 
     yield _make
     GlobalHydra.instance().clear()
+
+
+def offline_env() -> dict[str, str]:
+    """The environment for a `train.py` subprocess: offline, one thread (tests share a small CPU)."""
+    return {
+        **os.environ,
+        "HF_HUB_OFFLINE": "1",
+        "HF_DATASETS_OFFLINE": "1",
+        "WANDB_MODE": "offline",
+        "WANDB_SILENT": "true",
+        "OMP_NUM_THREADS": "1",
+    }
+
+
+def train_subprocess(args: list[str], workdir: Path, data_dir: Path) -> subprocess.CompletedProcess:
+    """`python train.py ARGS` from `workdir`, on the tiny data, shrunk for speed; fails the test on a non-zero exit."""
+    command = [
+        sys.executable,
+        str(ROOT / "train.py"),
+        *args,
+        f"paths.data_dir={data_dir}",
+        f"paths.cache_dir={workdir / 'cache'}",
+        "data.tokenizer.vocab_size=200",
+        "data.tokenizer.min_frequency=1",
+        "trainer.max_epochs=2",
+        "trainer.accelerator=cpu",
+        "trainer.enable_model_summary=false",
+        "callbacks.progress_bar.refresh_rate=0",
+    ]
+    done = subprocess.run(command, cwd=workdir, env=offline_env(), capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr[-4000:]
+    return done
+
+
+@pytest.fixture(scope="session")
+def tiny_sweep(tmp_path_factory: pytest.TempPathFactory, tiny_data_dir: Path) -> Path:
+    """A real 2-job multirun (`-m model=bilstm_attn,bert_tiny`, W&B offline): the sweep dir, shared by the
+    comparison and notebook tests."""
+    workdir = tmp_path_factory.mktemp("sweep")
+    train_subprocess(["-m", "model=bilstm_attn,bert_tiny", "model.encoder.hidden_size=32"], workdir, tiny_data_dir)
+    sweeps = list((workdir / "logs" / "multiruns").iterdir())
+    assert len(sweeps) == 1, "one multirun, one sweep dir under logs/multiruns/"
+    return sweeps[0]

@@ -102,6 +102,6 @@ def test_plain_multirun_puts_each_job_under_the_launch_dir(tmp_path: Path, tiny_
     ]
     result = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
-    [sweep] = list((tmp_path / "logs" / "lstm-sst2" / "multiruns").iterdir())
+    [sweep] = list((tmp_path / "logs" / "multiruns").iterdir())
     assert sorted(p.name for p in sweep.iterdir() if p.is_dir()) == ["0", "1"]
     assert all((sweep / job / "summary.json").exists() for job in ("0", "1"))

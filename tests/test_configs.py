@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import torch
 from hydra.utils import get_class, instantiate
 
 from encoderlab.errors import ConfigError
@@ -131,3 +132,9 @@ def test_models_of_family_lists_encoders() -> None:
 
 def test_models_of_family_lists_seq2seq_models() -> None:
     assert set(models_of_family(("seq2seq",))) == {"transformer_seq2seq", "lstm_seq2seq"}
+
+
+@pytest.mark.parametrize("optimizer", ["adamw", "adam"])
+def test_adam_uses_the_fused_kernel_exactly_where_there_is_a_gpu(make_cfg, optimizer: str) -> None:
+    cfg = make_cfg(f"optimizer={optimizer}")
+    assert cfg.optimizer.fused is torch.cuda.is_available()

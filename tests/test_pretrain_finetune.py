@@ -17,7 +17,7 @@ from encoderlab.models.transformer import TransformerEncoder
 from encoderlab.pipeline import run
 from encoderlab.pretrained import load_encoder_weights, read_config
 from encoderlab.tasks.classification import ClassificationTask
-from tests.conftest import compose_train, separable_sentences, toy_parallel_sentences
+from tests.conftest import compose_train_cfg, separable_sentences, toy_parallel_sentences
 
 FAST = ["trainer.num_sanity_val_steps=0", "callbacks.early_stopping=null"]
 
@@ -35,7 +35,7 @@ def write_corpus(folder: Path) -> None:
 def pretrained(tmp_path_factory: pytest.TempPathFactory, tiny_data_dir: Path, cache_dir: Path) -> dict:
     root = tmp_path_factory.mktemp("pretrain")
     write_corpus(root / "corpus")
-    cfg = compose_train(
+    cfg = compose_train_cfg(
         root, tiny_data_dir, cache_dir, "data=text_corpus", f"data.path={root / 'corpus'}", "data.block_size=32",
         "data.validation_fraction=0.1", "model=bert_tiny", "model.lr=2e-3", "trainer.max_epochs=8", *FAST,
     )  # fmt: skip

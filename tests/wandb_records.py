@@ -1,61 +1,16 @@
-"""Reads an offline W&B run's `run-<id>.wandb` transaction log, so tests can check what was really logged.
-
-The file is a LevelDB-style log: a 7-byte header (':W&B', magic, version), then 32 KiB blocks of chunks, each
-`crc32 (4) | length (2, LE) | type (1) | data`, where type 1 is a whole record and 2/3/4 the first/middle/last part
-of a record split across blocks. Each record is a `wandb_internal_pb2.Record` protobuf.
-"""
+"""The offline W&B reader lives in the package (the comparison report uses it); tests read through this wrapper,
+which waits for W&B's background writer to finish the log (it may lag behind `wandb.finish()`)."""
 
 from __future__ import annotations
 
-import json
-import struct
 from pathlib import Path
 from typing import Any
 
-from wandb.proto import wandb_internal_pb2
+from encoderlab.report.wandb_offline import records
+from encoderlab.report.wandb_offline import run_contents as _run_contents
 
-BLOCK = 32 * 1024
-HEADER = 7
-FULL, FIRST, MIDDLE, LAST = 1, 2, 3, 4
-
-
-def records(path: Path) -> list[wandb_internal_pb2.Record]:
-    raw = path.read_bytes()
-    assert raw[:4] == b":W&B", f"{path} is not a W&B transaction log"
-    out, pending, offset = [], b"", HEADER
-    while offset + HEADER <= len(raw):
-        if BLOCK - offset % BLOCK < HEADER:  # the block's tail is padding
-            offset += BLOCK - offset % BLOCK
-            continue
-        _crc, length, kind = struct.unpack("<IHB", raw[offset : offset + HEADER])
-        data = raw[offset + HEADER : offset + HEADER + length]
-        offset += HEADER + length
-        if kind == 0 and length == 0:
-            break
-        pending = data if kind in (FULL, FIRST) else pending + data
-        if kind in (FULL, LAST):
-            record = wandb_internal_pb2.Record()
-            record.ParseFromString(pending)
-            out.append(record)
-            pending = b""
-    return out
-
-
-def _key(item: Any) -> str:
-    return item.key or "/".join(item.nested_key)
+__all__ = ["records", "run_contents"]
 
 
 def run_contents(path: Path) -> dict[str, Any]:
-    """`{"run": Run record, "history": [{metric: value}], "summary": {...}, "config": {...}}`."""
-    result: dict[str, Any] = {"run": None, "history": [], "summary": {}, "config": {}}
-    for record in records(path):
-        kind = record.WhichOneof("record_type")
-        if kind == "run":
-            result["run"] = record.run
-        elif kind == "history":
-            result["history"].append({_key(i): json.loads(i.value_json) for i in record.history.item})
-        elif kind == "summary":
-            result["summary"].update({_key(i): json.loads(i.value_json) for i in record.summary.update})
-        elif kind == "config":
-            result["config"].update({_key(i): json.loads(i.value_json) for i in record.config.update})
-    return result
+    return _run_contents(path, timeout=60.0)

@@ -1,14 +1,36 @@
-"""OmegaConf resolvers the configs use; registered when `encoderlab` is imported."""
+"""OmegaConf resolvers the configs use; registered when `encoderlab` is imported (before any config is composed).
+
+- `${launch_dir:}`: the directory the command was started from. Hydra's own `${hydra:runtime.cwd}` fails where a
+  multirun's sweeper resolves `hydra.sweep.dir`, because Hydra's config is set only once the first job starts.
+- `${run_group:<sweep_name>,<data>}`: the W&B group, `<data>` for a single run and `<sweep_name>-<data>` for every job
+  of a multirun, so the jobs of one sweep land together in W&B.
+"""
 
 from __future__ import annotations
 
 import os
 
+import torch
+from hydra.core.hydra_config import HydraConfig
+from hydra.types import RunMode
 from omegaconf import OmegaConf
 
 
+def launch_dir() -> str:
+    if HydraConfig.initialized():
+        return str(HydraConfig.get().runtime.cwd)
+    return os.getcwd()
+
+
+def run_group(sweep_name: str, data_name: str) -> str:
+    multirun = HydraConfig.initialized() and HydraConfig.get().mode == RunMode.MULTIRUN
+    return f"{sweep_name}-{data_name}" if multirun else data_name
+
+
 def register_resolvers() -> None:
-    # `${hydra:runtime.cwd}` cannot be resolved while Hydra builds a multirun's sweep dir (no HydraConfig yet);
-    # the launch directory is the same thing, since runs never chdir.
-    if not OmegaConf.has_resolver("launch_dir"):
-        OmegaConf.register_new_resolver("launch_dir", os.getcwd)
+    for name, resolver in (("launch_dir", launch_dir), ("run_group", run_group)):
+        if not OmegaConf.has_resolver(name):
+            OmegaConf.register_new_resolver(name, resolver)
+    # `optimizer.fused: ${cuda_available:}`: the fused AdamW kernel (one launch for all parameters) where there is a GPU
+    if not OmegaConf.has_resolver("cuda_available"):
+        OmegaConf.register_new_resolver("cuda_available", torch.cuda.is_available)

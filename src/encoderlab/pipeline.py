@@ -258,6 +258,16 @@ def run(cfg: DictConfig) -> dict[str, float]:
             )
         if trainer.is_global_zero:
             (output_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+            for logger in loggers:
+                if isinstance(logger, WandbLogger):  # W&B's run tables and parallel coordinates read the summary
+                    logger.experiment.summary.update(
+                        {
+                            "model/params_total": total,
+                            "model/params_trainable": trainable,
+                            "wall_time_sec": summary["wall_time_sec"],
+                            "epochs": summary["epochs"],
+                        }
+                    )
         return metrics
     finally:
         if any(isinstance(logger, WandbLogger) for logger in loggers):

@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from encoderlab.models import LSTMEncoder, SequenceClassifier, TransformerEncoder
+from encoderlab.models.bag import BagOfNgramsEncoder
 from encoderlab.models.heads import POOLING_CHOICES
 
 VOCAB = 50
@@ -20,6 +21,7 @@ ENCODERS = {
     "transformer_pre_ln": lambda: transformer(True),
     "lstm": lambda: LSTMEncoder(VOCAB, 16, 24, num_layers=2, bidirectional=False),
     "bilstm": lambda: LSTMEncoder(VOCAB, 16, 24, num_layers=2, bidirectional=True),
+    "fasttext": lambda: BagOfNgramsEncoder(VOCAB, 16, bigram_buckets=97),
 }
 
 
@@ -115,3 +117,13 @@ def test_mean_and_max_pooling_ignore_padding_values() -> None:
     torch.testing.assert_close(Pooler(2, "mean")(hidden, mask), torch.tensor([[2.0, -2.0]]))
     torch.testing.assert_close(Pooler(2, "max")(hidden, mask), torch.tensor([[3.0, -1.0]]))
     torch.testing.assert_close(Pooler(2, "cls")(hidden, mask), torch.tensor([[1.0, -1.0]]))
+
+
+def test_bigrams_make_the_bag_encoder_order_sensitive() -> None:
+    torch.manual_seed(0)
+    ids = torch.tensor([[5, 6, 7]])
+    reordered = torch.tensor([[7, 6, 5]])
+    unigrams = BagOfNgramsEncoder(VOCAB, 8).eval()
+    bigrams = BagOfNgramsEncoder(VOCAB, 8, bigram_buckets=97).eval()
+    assert torch.allclose(unigrams(ids).mean(1), unigrams(reordered).mean(1), atol=1e-6)
+    assert not torch.allclose(bigrams(ids).mean(1), bigrams(reordered).mean(1), atol=1e-4)

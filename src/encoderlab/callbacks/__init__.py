@@ -1,9 +1,19 @@
 """Callbacks and plugins the configs refer to."""
 
 from encoderlab.callbacks.checkpoint_io import AtomicCheckpointIO
+from encoderlab.callbacks.data_wait import DataWait
+from encoderlab.callbacks.figures import ClassificationFigures
 from encoderlab.callbacks.interrupt import SaveOnInterrupt
 from encoderlab.callbacks.non_finite import StopOnNonFiniteLoss
 from encoderlab.callbacks.rng_state import RNGState
 from encoderlab.callbacks.speed import TrainingSpeed
 
-__all__ = ["AtomicCheckpointIO", "RNGState", "SaveOnInterrupt", "StopOnNonFiniteLoss", "TrainingSpeed"]
+__all__ = [
+    "AtomicCheckpointIO",
+    "ClassificationFigures",
+    "DataWait",
+    "RNGState",
+    "SaveOnInterrupt",
+    "StopOnNonFiniteLoss",
+    "TrainingSpeed",
+]

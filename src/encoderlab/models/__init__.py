@@ -1,5 +1,6 @@
 """Plain `torch.nn` models: no Lightning, no Hydra, no I/O."""
 
+from encoderlab.models.bag import BagOfNgramsEncoder
 from encoderlab.models.crf import CRF
 from encoderlab.models.heads import Pooler, SequenceClassifier, TokenClassifier
 from encoderlab.models.lstm import LSTMAttentionDecoder, LSTMEncoder
@@ -8,6 +9,7 @@ from encoderlab.models.transformer import TransformerDecoder, TransformerEncoder
 
 __all__ = [
     "CRF",
+    "BagOfNgramsEncoder",
     "LSTMAttentionDecoder",
     "LSTMEncoder",
     "LSTMSeq2Seq",

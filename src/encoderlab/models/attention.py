@@ -10,6 +10,7 @@ memory once, on the first step. Every cached tensor is batch-first, so beam sear
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import torch
@@ -99,6 +100,20 @@ class MultiHeadAttention(nn.Module):
         )
         batch, _, length, _ = out.shape
         return self.out_proj(out.transpose(1, 2).reshape(batch, length, self.hidden_size))
+
+    def attention_weights(self, x: torch.Tensor, attn_mask: torch.Tensor | None = None) -> torch.Tensor:
+        """Self-attention probabilities `[B, heads, T, T]` (rows: queries), for inspection only.
+
+        SDPA never returns its weights (the fused kernels never hold them), so this recomputes softmax(QK^T/sqrt(d))
+        explicitly, without dropout; `forward` stays on the fused path.
+        """
+        if self.is_cross:
+            raise ValueError("attention_weights is for self-attention")
+        q, k, _ = (self._split_heads(t) for t in self.qkv_proj(x).chunk(3, dim=-1))
+        scores = q @ k.transpose(-2, -1) / math.sqrt(self.head_dim)
+        if attn_mask is not None:
+            scores = scores.masked_fill(~attn_mask, float("-inf"))
+        return scores.float().softmax(dim=-1)
 
 
 class AdditiveAttention(nn.Module):

@@ -73,6 +73,23 @@ class SequenceClassifier(nn.Module):
         hidden = self.encoder(input_ids, attention_mask, token_type_ids)
         return self.head(self.pooler(hidden, attention_mask))
 
+    def attention_maps(
+        self,
+        input_ids: torch.Tensor,
+        attention_mask: torch.Tensor,
+        token_type_ids: torch.Tensor | None = None,
+    ) -> dict[str, torch.Tensor]:
+        """What the model attends to, for visualisation: `layer_<i>` `[B, heads, T, T]` for a Transformer encoder's
+        self-attention, `pooling` `[B, T]` for attention pooling; empty for a model with neither (an LSTM, mean)."""
+        maps: dict[str, torch.Tensor] = {}
+        if hasattr(self.encoder, "attention_maps"):
+            layers = self.encoder.attention_maps(input_ids, attention_mask, token_type_ids)
+            maps.update({f"layer_{i}": weights for i, weights in enumerate(layers, start=1)})
+        if self.pooler.attention is not None:
+            hidden = self.encoder(input_ids, attention_mask, token_type_ids)
+            _, maps["pooling"] = self.pooler.attention(hidden, attention_mask)
+        return maps
+
 
 class TokenClassifier(nn.Module):
     """Encoder + dropout + linear per position: `forward(...) -> emissions [B, T, num_labels]`.

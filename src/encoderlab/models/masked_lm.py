@@ -28,15 +28,32 @@ class MaskedLMHead(nn.Module):
         return F.linear(self.layer_norm(F.gelu(self.transform(hidden))), embedding_weight, self.bias)
 
 
+def gather_masked_positions(labels: torch.Tensor, budget: int) -> torch.Tensor:
+    """Flat indices of the masked positions of `labels` `[B, T]`, padded to exactly `budget` entries.
+
+    Masked positions come first (in order), then unmasked ones whose label is `IGNORE_INDEX`, so gathered targets
+    need no second mask. The shape never depends on the data: no host sync and nothing for `torch.compile` to
+    re-specialise on, unlike boolean indexing. Masked positions beyond the budget are dropped.
+    """
+    unmasked = (labels.flatten() == IGNORE_INDEX).to(torch.uint8)
+    return torch.argsort(unmasked, stable=True)[:budget]
+
+
 class MaskedLanguageModel(nn.Module):
     """`forward(input_ids, attention_mask, labels) -> (loss, logits [M, V], targets [M])` over the M masked positions.
 
     `labels` holds the original token at masked positions and `IGNORE_INDEX` elsewhere (the collator's output).
+
+    `max_predictions_per_seq=None`: M is the number of masked positions (boolean indexing: exact, but the shape
+    depends on the data, which costs a host sync per step). An integer `k`: M is fixed at `k * B`, from a sort on
+    the device; slots past the real masked positions carry target `IGNORE_INDEX` and add nothing to the loss. Pick
+    `k` above the masking rate's tail (e.g. 20% of T for BERT's 15%): masked positions beyond `k * B` are dropped.
     """
 
-    def __init__(self, encoder: nn.Module) -> None:
+    def __init__(self, encoder: nn.Module, max_predictions_per_seq: int | None = None) -> None:
         super().__init__()
         self.encoder = encoder
+        self.max_predictions_per_seq = max_predictions_per_seq
         config = encoder.config
         self.head = MaskedLMHead(config.hidden_size, config.vocab_size, config.layer_norm_eps)
         nn.init.normal_(self.head.transform.weight, std=0.02)
@@ -50,8 +67,14 @@ class MaskedLanguageModel(nn.Module):
         token_type_ids: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         hidden = self.encoder(input_ids, attention_mask, token_type_ids)
-        predicted = labels != IGNORE_INDEX
-        targets = labels[predicted]
-        logits = self.head(hidden[predicted], self.encoder.input_embeddings.weight)
-        loss = F.cross_entropy(logits.float(), targets)
+        if self.max_predictions_per_seq is None:
+            predicted = labels != IGNORE_INDEX
+            targets, selected = labels[predicted], hidden[predicted]
+        else:
+            budget = min(self.max_predictions_per_seq * labels.shape[0], labels.numel())
+            positions = gather_masked_positions(labels, budget)
+            targets = labels.flatten()[positions]
+            selected = hidden.flatten(0, 1)[positions]
+        logits = self.head(selected, self.encoder.input_embeddings.weight)
+        loss = F.cross_entropy(logits.float(), targets, ignore_index=IGNORE_INDEX)
         return loss, logits, targets

@@ -142,6 +142,23 @@ class TransformerEncoder(nn.Module):
             x = self.final_norm(x)
         return x
 
+    def attention_maps(
+        self,
+        input_ids: torch.Tensor,
+        attention_mask: torch.Tensor | None = None,
+        token_type_ids: torch.Tensor | None = None,
+    ) -> list[torch.Tensor]:
+        """Each layer's attention probabilities `[B, heads, T, T]`, for visualisation (a separate, slower pass that
+        materialises the matrices; `forward` never computes them)."""
+        attn_mask = None if attention_mask is None else key_padding_bias(attention_mask)
+        x = self.embeddings(input_ids, token_type_ids)
+        maps = []
+        for layer in self.layers:
+            attention_input = layer.attention_norm(x) if layer.norm_first else x
+            maps.append(layer.attention.attention_weights(attention_input, attn_mask))
+            x = layer(x, attn_mask)
+        return maps
+
     def extra_repr(self) -> str:
         return ", ".join(f"{k}={v}" for k, v in asdict(self.config).items() if k != "vocab_size")
 

@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 from hydra.utils import instantiate
 from torchmetrics import MaxMetric, MetricCollection
-from torchmetrics.classification import AUROC, Accuracy, F1Score, Precision, Recall
+from torchmetrics.classification import AUROC, Accuracy, F1Score, MulticlassConfusionMatrix, Precision, Recall
 
 from encoderlab.models.heads import SequenceClassifier
 from encoderlab.tasks.base import Task
@@ -75,6 +75,10 @@ class ClassificationTask(Task):
         self.test_metrics = metrics.clone(prefix="test/")
         self.val_acc_best = MaxMetric()
         self.val_acc_best.persistent(True)  # kept in checkpoints, so a resumed run remembers its best
+        # the last validation's and test's confusion matrices [true, predicted], read by the figures callback
+        self.val_confusion = MulticlassConfusionMatrix(num_classes)
+        self.test_confusion = MulticlassConfusionMatrix(num_classes)
+        self.confusion_matrices: dict[str, torch.Tensor] = {}
 
     def forward(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         return self.forward_net(batch["input_ids"], batch["attention_mask"], batch.get("token_type_ids"))
@@ -82,6 +86,9 @@ class ClassificationTask(Task):
     def _probabilities(self, logits: torch.Tensor) -> torch.Tensor:
         probs = logits.float().softmax(-1)
         return probs[:, 1] if self.hparams.num_classes == 2 else probs
+
+    def _predictions(self, probs: torch.Tensor) -> torch.Tensor:
+        return (probs >= 0.5).long() if probs.dim() == 1 else probs.argmax(-1)
 
     def _step(self, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
         logits = self(batch)
@@ -99,11 +106,14 @@ class ClassificationTask(Task):
     def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
         loss, probs = self._step(batch)
         self.val_metrics.update(probs, batch["labels"])
+        self.val_confusion.update(self._predictions(probs), batch["labels"])
         self.log("val/loss", loss, on_epoch=True, prog_bar=True, batch_size=batch["labels"].shape[0])
 
     def on_validation_epoch_end(self) -> None:
         metrics = self.val_metrics.compute()
         self.val_metrics.reset()
+        self.confusion_matrices["val"] = self.val_confusion.compute().cpu()
+        self.val_confusion.reset()
         accuracy = metrics.pop("val/acc")
         self.log_dict(metrics, sync_dist=True)
         self.log("val/acc", accuracy, prog_bar=True, sync_dist=True)
@@ -114,11 +124,14 @@ class ClassificationTask(Task):
     def test_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
         loss, probs = self._step(batch)
         self.test_metrics.update(probs, batch["labels"])
+        self.test_confusion.update(self._predictions(probs), batch["labels"])
         self.log("test/loss", loss, on_epoch=True, batch_size=batch["labels"].shape[0])
 
     def on_test_epoch_end(self) -> None:
         self.log_dict(self.test_metrics.compute(), sync_dist=True)
         self.test_metrics.reset()
+        self.confusion_matrices["test"] = self.test_confusion.compute().cpu()
+        self.test_confusion.reset()
 
     def predict_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
         return self(batch).float().softmax(-1)

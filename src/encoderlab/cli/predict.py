@@ -1,0 +1,77 @@
+"""Predict with a trained checkpoint: `encoderlab-predict CKPT [TEXT ...] [--input FILE]` -> JSON lines on stdout.
+
+Classification: label, its probability and every class's probability. NER: words, word tags and entity spans with
+character offsets. Translation: the translation. Texts come from the arguments, else from `--input` (a file, or
+`-` for stdin, the default), one per line; blank lines are skipped. Batched by length; output keeps input order.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import torch
+
+from encoderlab.errors import UserError
+from encoderlab.inference.predictor import load_predictor
+from encoderlab.inference.scorers import BACKENDS
+
+log = logging.getLogger("encoderlab.predict")
+
+
+def read_texts(texts: Sequence[str], source: str) -> list[str]:
+    """The argument texts if any, else the non-blank lines of `source` (`-`: stdin); invalid UTF-8 -> U+FFFD."""
+    if texts:
+        return list(texts)
+    if source == "-":
+        raw = sys.stdin.buffer.read()
+    else:
+        path = Path(source)
+        if not path.is_file():
+            raise UserError(f"no input file {path}; pass a text file with one text per line, or texts as arguments")
+        raw = path.read_bytes()
+    lines = raw.decode("utf-8", errors="replace").splitlines()
+    kept = [line for line in lines if line.strip()]
+    if len(kept) < len(lines):
+        log.warning("skipped %d blank line(s)", len(lines) - len(kept))
+    return kept
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="encoderlab-predict", description=__doc__.splitlines()[0])
+    parser.add_argument("checkpoint", help="a .ckpt from a classification, NER or translation run")
+    parser.add_argument("texts", nargs="*", help="texts to predict (default: read --input)")
+    parser.add_argument("--input", "-i", default="-", help="file with one text per line ('-': stdin)")
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--backend", choices=BACKENDS, default="torch", help="int8/onnx/onnx-int8 run on the CPU")
+    parser.add_argument("--beam-size", type=int, default=None, help="translation only; default: the task's own")
+    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="warning: %(message)s", stream=sys.stderr)
+    try:
+        if args.batch_size < 1:
+            raise UserError(f"--batch-size must be at least 1, got {args.batch_size}")
+        texts = read_texts(args.texts, args.input)
+        predictor = load_predictor(args.checkpoint, args.backend, args.device, args.beam_size)
+    except UserError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    records = predictor.predict(texts, args.batch_size)
+    for record in records:
+        print(json.dumps(record, ensure_ascii=False))
+    truncated = sum(bool(record.get("truncated")) for record in records)
+    if truncated:
+        log.warning('%d text(s) were longer than the model takes and were truncated (see "truncated")', truncated)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,112 @@
+"""Serve a checkpoint over HTTP: `encoderlab-serve CKPT [--port 8000] [--backend onnx] [--api-key-file FILE]`.
+
+Binds 127.0.0.1 unless told otherwise. SIGTERM or Ctrl-C shuts down gracefully: no new connections, open requests
+are answered (up to `--graceful-timeout` seconds), then the process exits 0. The API key comes from
+`--api-key-file` or the `ENCODERLAB_API_KEY` environment variable (never from the command line, where `ps` shows it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import socket
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from encoderlab.errors import UserError
+from encoderlab.inference.predictor import load_predictor
+from encoderlab.inference.scorers import BACKENDS
+
+log = logging.getLogger("encoderlab.serve")
+KEY_VARIABLE = "ENCODERLAB_API_KEY"
+
+
+def read_api_key(path: str | None) -> str | None:
+    if path is None:
+        return os.environ.get(KEY_VARIABLE) or None
+    file = Path(path)
+    if not file.is_file():
+        raise UserError(f"no API key file {file}; write the key into it, or set {KEY_VARIABLE}")
+    key = file.read_text().strip()
+    if not key:
+        raise UserError(f"API key file {file} is empty; write the key into it")
+    return key
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """The listening socket, bound before uvicorn starts: `--port 0` gets a free port and we can say which."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as error:
+        sock.close()
+        raise UserError(f"cannot listen on {host}:{port} ({error.strerror}); pick another --port") from None
+    return sock
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="encoderlab-serve", description=__doc__.splitlines()[0])
+    parser.add_argument("checkpoint", help="a .ckpt from a classification, NER or translation run")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8000, help="0: any free port (printed on start)")
+    parser.add_argument("--backend", choices=BACKENDS, default="torch")
+    parser.add_argument("--batch-size", type=int, default=64, help="most texts per model call")
+    parser.add_argument("--max-texts", type=int, default=64, help="most texts per request")
+    parser.add_argument("--max-chars", type=int, default=2000, help="most characters per text")
+    parser.add_argument("--max-body-bytes", type=int, default=1_000_000)
+    parser.add_argument("--api-key-file", default=None, help=f"file holding the API key (or set {KEY_VARIABLE})")
+    parser.add_argument("--graceful-timeout", type=float, default=10.0, help="seconds to finish open requests")
+    parser.add_argument("--access-log", action="store_true")
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s: %(message)s", stream=sys.stderr)
+    try:
+        import uvicorn
+
+        from encoderlab.serving.app import ServeSettings, create_app
+    except ImportError as error:
+        print(f"error: serving needs the 'serve' extra ({error.name} is missing): pip install -e '.[serve]'")
+        return 2
+    try:
+        if min(args.batch_size, args.max_texts, args.max_chars, args.max_body_bytes) < 1:
+            raise UserError("--batch-size, --max-texts, --max-chars and --max-body-bytes must be at least 1")
+        settings = ServeSettings(
+            max_texts=args.max_texts,
+            max_chars=args.max_chars,
+            max_body_bytes=args.max_body_bytes,
+            batch_size=args.batch_size,
+            api_key=read_api_key(args.api_key_file),
+        )
+        predictor = load_predictor(args.checkpoint, args.backend)
+        sock = bind(args.host, args.port)
+    except UserError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    host, port = sock.getsockname()[:2]
+    shown = f"[{host}]" if ":" in host else host
+    auth = "API key required" if settings.api_key else "no API key"
+    print(f"listening on http://{shown}:{port} ({predictor.kind}, backend {args.backend}, {auth})", flush=True)
+    config = uvicorn.Config(
+        create_app(predictor, settings),
+        log_level="info",
+        access_log=args.access_log,
+        timeout_graceful_shutdown=args.graceful_timeout,
+    )
+    # uvicorn finishes its graceful shutdown, restores the handlers it found, then re-raises the signal: these make
+    # that a plain exit 0 instead of death by SIGTERM (-15) or a KeyboardInterrupt traceback.
+    for number in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(number, lambda *_: sys.exit(0))
+    uvicorn.Server(config).run(sockets=[sock])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

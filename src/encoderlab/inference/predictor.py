@@ -1,0 +1,86 @@
+"""`load_predictor(checkpoint, backend)`: the one way the CLI, the benchmark and the server turn a checkpoint into
+`predict(texts) -> list[dict]`, for classification, NER and translation checkpoints alike."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from tokenizers import Tokenizer
+from torch import nn
+
+from encoderlab.errors import UserError
+from encoderlab.inference.checkpoint import load_task
+from encoderlab.inference.classify import TextClassifier
+from encoderlab.inference.compression import quantize_int8, quantize_onnx_int8
+from encoderlab.inference.onnx_export import export_onnx
+from encoderlab.inference.scorers import BACKENDS, Scorer, onnx_scorer, torch_scorer
+from encoderlab.inference.tagging import EntityTagger
+from encoderlab.tasks.base import Task
+
+
+class Predicts(Protocol):
+    def predict(self, texts: Sequence[str], batch_size: int = 32) -> list[dict[str, Any]]: ...
+
+
+class Translator:
+    """Translation checkpoints: `{"text", "translation"}` per text (beam search, PyTorch only)."""
+
+    def __init__(self, task: Task, beam_size: int | None = None) -> None:
+        self.task = task
+        self.beam_size = beam_size
+
+    def predict(self, texts: Sequence[str], batch_size: int = 32) -> list[dict[str, Any]]:
+        from encoderlab.cli.translate import translate_lines
+
+        translations = translate_lines(self.task, texts, batch_size, self.beam_size)
+        return [{"text": text, "translation": out} for text, out in zip(texts, translations, strict=True)]
+
+
+@dataclass
+class Predictor:
+    kind: str  # classification | token_classification | translation
+    backend: str
+    model: Predicts
+    checkpoint: str
+
+    def predict(self, texts: Sequence[str], batch_size: int = 32) -> list[dict[str, Any]]:
+        return self.model.predict(texts, batch_size)
+
+
+def make_scorer(net: nn.Module, backend: str) -> Scorer:
+    if backend == "torch":
+        return torch_scorer(net)
+    if backend == "int8":
+        return torch_scorer(quantize_int8(net))
+    # ONNX Runtime reads the model into memory when the session starts, so the exported files can go right after
+    with tempfile.TemporaryDirectory(prefix="encoderlab-onnx-") as folder:
+        path = export_onnx(net, Path(folder) / "model.onnx")
+        if backend == "onnx-int8":
+            path = quantize_onnx_int8(path, Path(folder) / "model.int8.onnx")
+        return onnx_scorer(path)
+
+
+def load_predictor(
+    checkpoint: str | Path, backend: str = "torch", device: str = "cpu", beam_size: int | None = None
+) -> Predictor:
+    if backend not in BACKENDS:
+        raise UserError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+    if backend != "torch" and device != "cpu":
+        raise UserError(f"backend {backend} runs on the CPU; drop --device {device} or use --backend torch")
+    kind, task = load_task(checkpoint, device)
+    tokenizer = Tokenizer.from_str(task.tokenizer_json)
+    if kind == "translation":
+        if backend != "torch":
+            raise UserError(f"translation checkpoints run with --backend torch only (beam search), not {backend}")
+        model: Predicts = Translator(task, beam_size)
+    else:
+        scorer = make_scorer(task.net, backend)
+        if kind == "classification":
+            model = TextClassifier(tokenizer, task.hparams.label_names, scorer, task.hparams.pad_id)
+        else:
+            model = EntityTagger(task, tokenizer, scorer)
+    return Predictor(kind, backend, model, str(checkpoint))

@@ -1,0 +1,1 @@
+"""The HTTP service around a predictor: FastAPI app, request limits, API-key auth, Prometheus metrics, batching."""

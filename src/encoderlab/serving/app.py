@@ -1,0 +1,133 @@
+"""The FastAPI app: `POST /predict`, `GET /health`, `GET /metrics` (Prometheus text format).
+
+`/predict` takes `{"texts": ["...", ...]}` and answers `{"predictions": [...]}` in the same order, one record per text
+as `encoderlab-predict` prints them. Limits (texts per request, characters per text, body bytes) answer 413/422 with
+a one-line `detail`; malformed JSON is 400 and wrong types 422. `/health` and `/metrics` need no key (probes and
+scrapers), `/predict` does when the service was given one.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi.responses import Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel, ConfigDict, StrictStr, ValidationError
+
+from encoderlab.inference.predictor import Predictor
+from encoderlab.serving.auth import key_checker
+from encoderlab.serving.batcher import ContinuousBatcher
+from encoderlab.serving.limits import BodySizeLimit
+from encoderlab.serving.metrics import ServiceMetrics
+
+log = logging.getLogger("encoderlab.serve")
+ENDPOINTS = ("/predict", "/health", "/metrics")
+
+
+@dataclass
+class ServeSettings:
+    max_texts: int = 64  # per request
+    max_chars: int = 2000  # per text
+    max_body_bytes: int = 1_000_000
+    batch_size: int = 64  # texts per model call (requests are batched together up to this)
+    api_key: str | None = None
+
+
+class PredictRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    texts: list[StrictStr]
+
+
+class MetricsMiddleware:
+    """Counts every response (including the 413s of the size limit inside it) and times it, by endpoint."""
+
+    def __init__(self, app: Any, metrics: ServiceMetrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        endpoint = scope["path"] if scope["path"] in ENDPOINTS else "other"
+        status = {"code": 500}
+        started = time.perf_counter()
+
+        async def record_status(message: dict) -> None:
+            if message["type"] == "http.response.start":
+                status["code"] = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, record_status)
+        finally:
+            self.metrics.latency.labels(endpoint).observe(time.perf_counter() - started)
+            self.metrics.requests.labels(endpoint, str(status["code"])).inc()
+
+
+def parse_request(body: bytes) -> PredictRequest:
+    """The body as a `PredictRequest`; malformed JSON is 400, anything else that doesn't fit is 422, one line."""
+    try:
+        return PredictRequest.model_validate_json(body)
+    except ValidationError as error:
+        first = error.errors()[0]
+        if first.get("type") == "json_invalid":
+            raise HTTPException(400, 'body is not valid JSON; send {"texts": ["..."]}') from None
+        where = ".".join(str(part) for part in first.get("loc", ())) or "body"
+        raise HTTPException(422, f'{where}: {first.get("msg")}; send {{"texts": ["..."]}} with strings only') from None
+
+
+def check_limits(texts: list[str], settings: ServeSettings) -> None:
+    if not texts:
+        raise HTTPException(422, "texts is empty; send at least one text")
+    if len(texts) > settings.max_texts:
+        raise HTTPException(413, f"{len(texts)} texts in one request; at most {settings.max_texts}, split it")
+    too_long = next((i for i, text in enumerate(texts) if len(text) > settings.max_chars), None)
+    if too_long is not None:
+        raise HTTPException(
+            413, f"texts.{too_long} has {len(texts[too_long])} characters; at most {settings.max_chars} per text"
+        )
+
+
+def create_app(predictor: Predictor, settings: ServeSettings) -> FastAPI:
+    metrics = ServiceMetrics()
+    batcher = ContinuousBatcher(
+        lambda texts: predictor.predict(texts, settings.batch_size), settings.batch_size, metrics.batch_size.observe
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        batcher.start()
+        log.info("ready: %s checkpoint, backend %s", predictor.kind, predictor.backend)
+        yield
+        await batcher.stop()
+        log.info("shut down cleanly: every accepted request was answered")
+
+    app = FastAPI(title="encoderlab", lifespan=lifespan, docs_url=None, redoc_url=None)
+
+    # The body is parsed inside the handler, after the key check: a caller without a key learns nothing else.
+    @app.post("/predict", dependencies=[Depends(key_checker(settings.api_key))])
+    async def predict(request: Request) -> dict[str, Any]:
+        texts = parse_request(await request.body()).texts
+        check_limits(texts, settings)
+        predictions = await batcher.submit(texts)
+        metrics.texts.inc(len(predictions))
+        return {"predictions": predictions}
+
+    @app.get("/health")
+    async def health() -> dict[str, Any]:
+        return {"status": "ok", "task": predictor.kind, "backend": predictor.backend}
+
+    @app.get("/metrics")
+    async def prometheus_metrics() -> Response:
+        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(MetricsMiddleware, metrics=metrics)  # added last = outermost: it sees the 413s too
+    return app

@@ -1,0 +1,52 @@
+"""The benchmark harness end to end on the tiny shapes (CPU, eager): the record it writes, not the speeds."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from encoderlab.bench.cases import KINDS
+from encoderlab.cli.bench import main
+
+
+def test_tiny_bench_writes_a_record_with_both_sides_of_every_case(tmp_path: Path) -> None:
+    out = tmp_path / "bench.json"
+    main(
+        [
+            "--device",
+            "cpu",
+            "--size",
+            "tiny",
+            "--no-compile",
+            "--warmup",
+            "0",
+            "--steps",
+            "1",
+            "--rounds",
+            "2",
+            "--out",
+            str(out),
+        ]
+    )
+    record = json.loads(out.read_text())
+    assert {"command", "commit", "device", "versions", "settings", "cases", "wall_time_sec"} <= record.keys()
+    assert record["versions"]["torch"] and record["versions"]["transformers"]
+    assert record["settings"]["precision"] == "fp32" and record["settings"]["fused_adamw"] is False
+    assert sorted({case["kind"] for case in record["cases"]}) == sorted(KINDS)
+    for case in record["cases"]:
+        sides = {m["side"] for m in case["measurements"]}
+        assert sides == {"peer", "ours"}, case["case"]
+        for m in case["measurements"]:
+            assert m["error"] is None and m["tokens_per_sec"] > 0 and m["params"] > 0, (case["case"], m)
+            assert m["mfu"] is None, "no MFU without a known device peak"
+            assert len(m["round_sec_per_step"]) == 2 and m["sec_per_step"] == min(m["round_sec_per_step"])
+        assert case["ratio"] > 0 and case["peer"] and case["ours"]
+    table = out.with_suffix(".md").read_text()
+    assert table.count("\n") == 2 + sum(len(case["measurements"]) for case in record["cases"])
+
+
+def test_unknown_case_is_refused_in_one_line() -> None:
+    with pytest.raises(SystemExit, match="unknown case"):
+        main(["--device", "cpu", "--size", "tiny", "--cases", "mlm,speedy"])
