@@ -10,7 +10,7 @@ import torch
 from hydra.utils import instantiate
 from torchmetrics import MeanMetric, MinMetric
 
-from encoderlab.models.masked_lm import MaskedLanguageModel
+from encoderlab.models.masked_lm import IGNORE_INDEX, MaskedLanguageModel
 from encoderlab.tasks.base import Task
 
 
@@ -29,11 +29,12 @@ class MaskedLMTask(Task):
         compile: bool = False,
         monitor: str = "val/loss",
         monitor_mode: str = "min",
+        max_predictions_per_seq: int | None = None,
     ) -> None:
         super().__init__(optimizer, scheduler, compile)
         model = self.save_task_hyperparameters(model, vocab_size=vocab_size, pad_id=pad_id)
         encoder = instantiate(model["encoder"], vocab_size=vocab_size, pad_id=pad_id)
-        self.net = MaskedLanguageModel(encoder)
+        self.net = MaskedLanguageModel(encoder, max_predictions_per_seq)
         # token-weighted means over an epoch: every masked token counts once, whatever its batch
         self.eval_loss = torch.nn.ModuleDict({s: MeanMetric() for s in ("val", "test")})
         self.eval_acc = torch.nn.ModuleDict({s: MeanMetric() for s in ("val", "test")})
@@ -48,8 +49,10 @@ class MaskedLMTask(Task):
         loss, logits, targets = self.forward_net(
             batch["input_ids"], batch["attention_mask"], batch["labels"], batch.get("token_type_ids")
         )
-        correct = (logits.detach().argmax(-1) == targets).float()
-        return loss, correct.mean(), torch.tensor(float(targets.numel()), device=loss.device)
+        real = targets != IGNORE_INDEX  # a fixed-size gather pads its slots with IGNORE_INDEX
+        count = real.sum()
+        correct = ((logits.detach().argmax(-1) == targets) & real).sum()
+        return loss, correct.float() / count.clamp(min=1), count.float()
 
     def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
         loss, acc, _ = self._step(batch)
