@@ -13,7 +13,6 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import lightning as L
 import torch
 from datasets import Dataset, DatasetDict
 from tokenizers import Tokenizer
@@ -21,6 +20,7 @@ from torch.utils.data import DataLoader, SequentialSampler
 
 from encoderlab.data.collate import ClassificationCollator
 from encoderlab.data.sampler import LengthBucketBatchSampler, SeededRandomSampler
+from encoderlab.data.split_loaders import SplitDataModule
 from encoderlab.data.tokenizer import CLS, PAD, SEP, TokenizerSettings, load_or_train
 from encoderlab.data.validation import drop_empty_texts
 from encoderlab.errors import ConfigError, UserError
@@ -31,7 +31,7 @@ SPLITS = ("train", "validation", "test")
 TRUNCATION_CHOICES = ("head", "head_tail")
 
 
-class TextClassificationDataModule(L.LightningDataModule):
+class TextClassificationDataModule(SplitDataModule):
     """Splits hold a `text` column (and optionally `text_pair`) and an integer `label` column in `[0, num_classes)`.
 
     Texts longer than `tokenizer.max_length` keep their first tokens (`truncation: head`) or their first
@@ -228,15 +228,6 @@ class TextClassificationDataModule(L.LightningDataModule):
             )
             return DataLoader(dataset, batch_sampler=batch_sampler, **common)
         return DataLoader(dataset, batch_size=self.batch_size, sampler=sampler, **common)
-
-    def train_dataloader(self) -> DataLoader:
-        return self._loader("train", train=True)
-
-    def val_dataloader(self) -> DataLoader:
-        return self._loader("validation", train=False)
-
-    def test_dataloader(self) -> DataLoader:
-        return self._loader("test", train=False)
 
 
 def encode_texts(

@@ -23,7 +23,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import lightning as L
 import numpy as np
 import torch
 from filelock import FileLock
@@ -32,6 +31,7 @@ from torch.utils.data import DataLoader, Dataset, SequentialSampler
 
 from encoderlab.data.masking import MaskedLMCollator, mask_tokens
 from encoderlab.data.sampler import SeededRandomSampler
+from encoderlab.data.split_loaders import SplitDataModule
 from encoderlab.data.tokenizer import CLS, MASK, PAD, SEP, UNK, TokenizerSettings, files_fingerprint, load_or_train
 from encoderlab.errors import ConfigError, DataNotFoundError, UserError
 
@@ -114,7 +114,7 @@ class BlockDataset(Dataset):
         return {"input_ids": inputs[index], "labels": labels[index], "original": self.blocks[index]}
 
 
-class TextCorpusDataModule(L.LightningDataModule):
+class TextCorpusDataModule(SplitDataModule):
     """Pretraining text: `path` (and `validation_path`/`test_path`), each a file, a folder of text files
     (`*.txt`, `*.tokens`, optionally `.gz`) or a list of them, absolute or relative to `data_dir`.
 
@@ -340,12 +340,3 @@ class TextCorpusDataModule(L.LightningDataModule):
             drop_last=train and len(dataset) > self.batch_size,
             generator=torch.Generator().manual_seed(self.seed),
         )
-
-    def train_dataloader(self) -> DataLoader:
-        return self._loader("train", train=True)
-
-    def val_dataloader(self) -> DataLoader:
-        return self._loader("validation", train=False)
-
-    def test_dataloader(self) -> DataLoader:
-        return self._loader("test", train=False)

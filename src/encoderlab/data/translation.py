@@ -12,7 +12,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 
-import lightning as L
 from datasets import Dataset, DatasetDict
 from tokenizers import Tokenizer
 from torch.utils.data import DataLoader, RandomSampler, SequentialSampler
@@ -20,6 +19,7 @@ from torch.utils.data import DataLoader, RandomSampler, SequentialSampler
 from encoderlab.data.collate import TranslationCollator
 from encoderlab.data.sampler import LengthBucketBatchSampler
 from encoderlab.data.sources import local_or_hub
+from encoderlab.data.split_loaders import SplitDataModule
 from encoderlab.data.tokenizer import (
     BOS,
     EOS,
@@ -55,7 +55,7 @@ def detokenize(tokenizer: Tokenizer, ids: list[int]) -> str:
     return tokenizer.decode(ids, skip_special_tokens=True).strip()
 
 
-class TranslationDataModule(L.LightningDataModule):
+class TranslationDataModule(SplitDataModule):
     """Splits hold `src` and `tgt` text columns; batches come from `TranslationCollator`."""
 
     task = "translation"
@@ -234,15 +234,6 @@ class TranslationDataModule(L.LightningDataModule):
         sampler = RandomSampler(dataset) if train else SequentialSampler(dataset)
         batch_size = self.batch_size if train else self.eval_batch_size
         return DataLoader(dataset, batch_size=batch_size, sampler=sampler, **common)
-
-    def train_dataloader(self) -> DataLoader:
-        return self._loader("train", train=True)
-
-    def val_dataloader(self) -> DataLoader:
-        return self._loader("validation", train=False)
-
-    def test_dataloader(self) -> DataLoader:
-        return self._loader("test", train=False)
 
 
 def _encode_pairs(batch: dict[str, list], tokenizer: Tokenizer, bos_id: int) -> dict[str, list]:
