@@ -11,6 +11,7 @@ import torch
 from torch import nn
 
 from encoderlab.cli.export import main as export_main
+from encoderlab.inference.checkpoint import load_task
 from encoderlab.inference.compression import prunable_weights, prune_magnitude, quantize_int8, state_dict_bytes
 from encoderlab.inference.onnx_export import export_onnx, max_difference, parity_inputs
 from encoderlab.inference.predictor import load_predictor
@@ -18,6 +19,7 @@ from encoderlab.inference.scorers import onnx_scorer, torch_scorer
 from encoderlab.models.heads import SequenceClassifier, TokenClassifier
 from encoderlab.models.lstm import LSTMEncoder
 from encoderlab.models.transformer import TransformerEncoder
+from tests.inference.conftest import train_checkpoint
 from tests.inference.test_predict import NEGATIVE_TEXTS, POSITIVE_TEXTS
 
 VOCAB = 120
@@ -106,3 +108,29 @@ def test_export_cli_writes_a_self_contained_folder(sst2_checkpoint: Path, tmp_pa
         assert (tmp_path / "out" / name).stat().st_size > 0
     assert export_main([str(sst2_checkpoint), "-o", str(tmp_path / "x"), "--prune", "1.5"]) == 2
     assert "--prune is a fraction" in capsys.readouterr().err
+
+
+def test_export_hf_writes_the_fine_tuned_encoder_with_lora_merged(
+    sst2_checkpoint: Path, tmp_path: Path, tiny_data_dir: Path, cache_dir: Path, capsys
+) -> None:
+    transformers = pytest.importorskip("transformers")
+    overrides = ["model=bert_tiny", "finetune=lora", "trainer.max_epochs=1"]
+    checkpoint = train_checkpoint(tmp_path / "run", tiny_data_dir, cache_dir, *overrides)
+    assert export_main([str(checkpoint), "-o", str(tmp_path / "out"), "--hf"]) == 0
+    config = json.loads((tmp_path / "out" / "config.json").read_text())
+    assert "hf/" in config["files"]
+
+    _, task = load_task(str(checkpoint))
+    ours = task.encoder_for_export().eval()
+    hf = transformers.BertModel.from_pretrained(str(tmp_path / "out" / "hf")).eval()
+    ids = torch.randint(5, task.hparams.vocab_size, (2, 9))
+    mask = torch.ones_like(ids)
+    mask[1, 5:] = 0
+    with torch.no_grad():
+        expected = ours(ids, mask)
+        actual = hf(input_ids=ids, attention_mask=mask).last_hidden_state
+    real = mask.bool()
+    assert torch.allclose(actual[real], expected[real], atol=1e-5)
+
+    assert export_main([str(sst2_checkpoint), "-o", str(tmp_path / "x"), "--hf"]) == 2  # a BiLSTM
+    assert "holds no Transformer encoder" in capsys.readouterr().err

@@ -1,5 +1,8 @@
 """Export a classification or NER checkpoint to ONNX: `encoderlab-export CKPT --output-dir DIR [--int8] [--prune P]`.
 
+With `--hf`, a Transformer (BERT) checkpoint's encoder also goes to `DIR/hf/`, a folder HF transformers'
+`BertModel.from_pretrained` and `AutoTokenizer.from_pretrained` read (LoRA adapters merged; the task head stays ours).
+
 Writes `model.onnx` (encoder + head, dynamic batch and length; inputs `input_ids` and `attention_mask`, int64;
 output `logits`), with `--int8` also `model.int8.onnx` (ONNX Runtime dynamic quantization), and beside them
 `tokenizer.json` and `config.json` (task, label names, pad id), so the folder alone is enough to predict. The export
@@ -11,21 +14,39 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
 from encoderlab.errors import UserError
+from encoderlab.hf_bert import export_hf
 from encoderlab.inference.checkpoint import load_task
 from encoderlab.inference.compression import prune_magnitude, quantize_onnx_int8
 from encoderlab.inference.onnx_export import INPUT_NAMES, OPSET, export_onnx, max_difference
+from encoderlab.pretrained import save_encoder
+from encoderlab.tasks.base import Task
 
 TOLERANCE = 1e-4
 
 
-def export(checkpoint: str, output_dir: Path, int8: bool = False, prune: float | None = None) -> dict:
+def export_hf_encoder(task: Task, checkpoint: str, output_dir: Path) -> Path:
+    """The checkpoint's encoder as an HF `BertModel` folder, through our encoder-folder format."""
+    try:
+        encoder = task.encoder_for_export()
+    except TypeError:
+        encoder = None
+    if encoder is None or type(encoder).__name__ != "TransformerEncoder":
+        raise UserError(f"{checkpoint} holds no Transformer encoder; --hf exports BERT-style models (model=bert_*)")
+    with tempfile.TemporaryDirectory() as tmp:
+        encoder_dir = save_encoder(tmp, encoder, task.tokenizer_json, task.hparams.model["name"])
+        return export_hf(encoder_dir, output_dir / "hf")
+
+
+def export(checkpoint: str, output_dir: Path, int8: bool = False, prune: float | None = None, hf: bool = False) -> dict:
     kind, task = load_task(checkpoint)
     if kind == "translation":
         raise UserError(f"{checkpoint} is a translation checkpoint; ONNX export covers classification and NER")
+    hf_dir = export_hf_encoder(task, checkpoint, output_dir) if hf else None
     net = prune_magnitude(task.net, prune) if prune else task.net
     output_dir.mkdir(parents=True, exist_ok=True)
     path = export_onnx(net, output_dir / "model.onnx")
@@ -50,6 +71,8 @@ def export(checkpoint: str, output_dir: Path, int8: bool = False, prune: float |
     if int8:
         quantize_onnx_int8(path, output_dir / "model.int8.onnx")
         config["files"].append("model.int8.onnx")
+    if hf_dir is not None:
+        config["files"].append("hf/")
     (output_dir / "config.json").write_text(json.dumps(config, indent=2) + "\n")
     return config
 
@@ -60,6 +83,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--output-dir", "-o", required=True, help="folder for model.onnx, tokenizer.json, config.json")
     parser.add_argument("--int8", action="store_true", help="also write model.int8.onnx")
     parser.add_argument("--prune", type=float, default=None, help="zero this fraction of weights by magnitude first")
+    parser.add_argument("--hf", action="store_true", help="also write the encoder as an HF BertModel folder, DIR/hf/")
     return parser.parse_args(argv)
 
 
@@ -68,7 +92,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.prune is not None and not 0.0 < args.prune < 1.0:
             raise UserError(f"--prune is a fraction of the weights, strictly between 0 and 1; got {args.prune}")
-        config = export(args.checkpoint, Path(args.output_dir), args.int8, args.prune)
+        config = export(args.checkpoint, Path(args.output_dir), args.int8, args.prune, args.hf)
     except UserError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
