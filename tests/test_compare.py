@@ -83,3 +83,7 @@ def test_sweep_configs_compose(make_cfg) -> None:
     cfg = make_cfg("experiment=compare_encoders")
     assert cfg.hydra.sweeper.params == {"model": "lstm,bilstm_attn,bert_mini", "seed": "1,2,3"}
     assert cfg.sweep_name == "compare_encoders"
+
+    cfg = make_cfg("experiment=compare_encoders", "data=bbc_news")
+    assert cfg.data.name == "bbc_news" and cfg.task.monitor == "val/acc"
+    assert "compare_encoders/bbc_news" in str(cfg.hydra.sweep.dir)
