@@ -28,9 +28,8 @@ def run_group(sweep_name: str, data_name: str) -> str:
 
 
 def register_resolvers() -> None:
-    for name, resolver in (("launch_dir", launch_dir), ("run_group", run_group)):
+    # `optimizer.fused: ${cuda_available:}`: the fused AdamW kernel (one launch for all parameters) where there is a GPU
+    resolvers = (("launch_dir", launch_dir), ("run_group", run_group), ("cuda_available", torch.cuda.is_available))
+    for name, resolver in resolvers:
         if not OmegaConf.has_resolver(name):
             OmegaConf.register_new_resolver(name, resolver)
-    # `optimizer.fused: ${cuda_available:}`: the fused AdamW kernel (one launch for all parameters) where there is a GPU
-    if not OmegaConf.has_resolver("cuda_available"):
-        OmegaConf.register_new_resolver("cuda_available", torch.cuda.is_available)
