@@ -96,8 +96,8 @@ def test_heads_must_divide_hidden_size() -> None:
 
 
 def test_unknown_pooling_lists_the_choices() -> None:
-    with pytest.raises(ValueError, match="cls, mean, max, attention"):
-        SequenceClassifier(transformer(False), 2, pooling="sum")
+    with pytest.raises(ValueError, match="cls, mean, sum, max, attention"):
+        SequenceClassifier(transformer(False), 2, pooling="median")
 
 
 def test_attention_pooling_weights_are_zero_on_padding() -> None:

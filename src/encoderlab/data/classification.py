@@ -126,6 +126,11 @@ class TextClassificationDataModule(SplitDataModule):
                 self.tokenizer_file = path
         return self._tokenizer
 
+    def training_token_ids(self) -> Iterator[list[int]]:
+        """The encoded training texts, for statistics a model counts before training (TF-IDF's document frequency)."""
+        self.setup("fit")
+        yield from self.datasets["train"]["input_ids"]
+
     def _training_texts(self) -> Iterator[str]:
         train = self.load_splits()["train"]
         yield from train["text"]

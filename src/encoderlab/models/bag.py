@@ -3,12 +3,22 @@
 Each position is its token's embedding plus, optionally, a hashed embedding of the bigram ending there; there is no
 context mixing at all. With mean pooling and a linear head this is fastText's classifier: a strong, very fast floor
 for topic classification, where word identity matters more than word order.
+
+With `weighting="tfidf"` each position is scaled by its n-gram's share of the document's TF-IDF vector
+(`encoderlab.models.tfidf`), so sum pooling gives a learned projection of TF-IDF features: rare, topical words count
+for more than frequent ones, which a plain mean cannot do.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import torch
 from torch import nn
+
+from encoderlab.models.tfidf import TfIdfWeights
+
+WEIGHTING_CHOICES = ("none", "tfidf")
 
 _HASH_MULTIPLIER = 1_000_003  # a prime, so (previous, current) pairs spread over the buckets
 
@@ -23,12 +33,17 @@ class BagOfNgramsEncoder(nn.Module):
         bigram_buckets: int = 0,
         dropout: float = 0.0,
         pad_id: int = 0,
+        weighting: str = "none",
     ) -> None:
         super().__init__()
+        if weighting not in WEIGHTING_CHOICES:
+            raise ValueError(f"unknown weighting {weighting!r}; choose one of {', '.join(WEIGHTING_CHOICES)}")
         self.token_embeddings = nn.Embedding(vocab_size, embedding_size, padding_idx=pad_id)
         self.bigram_embeddings = nn.Embedding(bigram_buckets, embedding_size) if bigram_buckets > 0 else None
         self.dropout = nn.Dropout(dropout)
         self.embedding_size = embedding_size
+        self.pad_id = pad_id
+        self.tfidf = TfIdfWeights(vocab_size + bigram_buckets) if weighting == "tfidf" else None
         nn.init.normal_(self.token_embeddings.weight, std=embedding_size**-0.5)
         self.token_embeddings.weight.data[pad_id].zero_()
         if self.bigram_embeddings is not None:
@@ -42,6 +57,29 @@ class BagOfNgramsEncoder(nn.Module):
     def input_embeddings(self) -> nn.Embedding:
         return self.token_embeddings
 
+    @property
+    def needs_document_frequencies(self) -> bool:
+        return self.tfidf is not None and not self.tfidf.fitted
+
+    def fit_document_frequencies(self, documents: Iterable[list[int]]) -> None:
+        """Count n-gram document frequencies over the training texts (token id lists); TF-IDF weighting needs them."""
+        if self.tfidf is None:
+            return
+        vocab_size = self.token_embeddings.num_embeddings
+
+        def features(ids: list[int]) -> torch.Tensor:
+            tokens = torch.tensor(ids, dtype=torch.long).unsqueeze(0)
+            if self.bigram_embeddings is None:
+                return tokens
+            return torch.cat([tokens, vocab_size + self._bigram_buckets(tokens)[:, 1:]], dim=1)
+
+        self.tfidf.fit(features(ids) for ids in documents)
+
+    def _bigram_buckets(self, input_ids: torch.Tensor) -> torch.Tensor:
+        """The hashed bucket of the bigram ending at each position (position 0 has none; its value is unused)."""
+        previous = torch.nn.functional.pad(input_ids[:, :-1], (1, 0))
+        return (previous * _HASH_MULTIPLIER + input_ids) % self.bigram_embeddings.num_embeddings
+
     def forward(
         self,
         input_ids: torch.Tensor,
@@ -49,11 +87,27 @@ class BagOfNgramsEncoder(nn.Module):
         token_type_ids: torch.Tensor | None = None,
     ) -> torch.Tensor:
         x = self.token_embeddings(input_ids)
+        mask = (input_ids != self.pad_id) if attention_mask is None else attention_mask.bool()
+        token_weight = bigram_weight = None
+        if self.tfidf is not None:
+            token_weight = self._tfidf_weights(input_ids, mask)
+            if self.bigram_embeddings is not None:
+                token_weight, bigram_weight = token_weight.chunk(2, dim=1)
+            x = x * token_weight.unsqueeze(-1)
         if self.bigram_embeddings is not None:
-            previous = torch.nn.functional.pad(input_ids[:, :-1], (1, 0))
-            buckets = (previous * _HASH_MULTIPLIER + input_ids) % self.bigram_embeddings.num_embeddings
             # the first token has no bigram; a pad position's output is never read (pooling masks it)
             has_previous = torch.ones_like(input_ids, dtype=x.dtype)
             has_previous[:, 0] = 0
-            x = x + self.bigram_embeddings(buckets) * has_previous.unsqueeze(-1)
+            if bigram_weight is not None:
+                has_previous = has_previous * bigram_weight
+            x = x + self.bigram_embeddings(self._bigram_buckets(input_ids)) * has_previous.unsqueeze(-1)
         return self.dropout(x)
+
+    def _tfidf_weights(self, input_ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """`[B, T]` token weights, or `[B, 2T]` (tokens, then bigrams) normalised together when bigrams are on."""
+        if self.bigram_embeddings is None:
+            return self.tfidf(input_ids, mask)
+        bigram_mask = mask.clone()
+        bigram_mask[:, 0] = False
+        features = torch.cat([input_ids, self.token_embeddings.num_embeddings + self._bigram_buckets(input_ids)], 1)
+        return self.tfidf(features, torch.cat([mask, bigram_mask], dim=1))

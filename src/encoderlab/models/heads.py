@@ -8,11 +8,12 @@ from torch import nn
 from encoderlab.models.attention import AdditiveAttention
 from encoderlab.models.crf import CRF
 
-POOLING_CHOICES = ("cls", "mean", "max", "attention")
+POOLING_CHOICES = ("cls", "mean", "sum", "max", "attention")
 
 
 class Pooler(nn.Module):
-    """Sequence -> vector. `cls`: first token; `mean`/`max`: over real tokens only; `attention`: additive attention."""
+    """Sequence -> vector. `cls`: first token; `mean`/`sum`/`max`: over real tokens only; `attention`: additive
+    attention. `sum` is for encoders that weight their own positions (TF-IDF bags)."""
 
     def __init__(self, hidden_size: int, method: str = "cls") -> None:
         super().__init__()
@@ -28,6 +29,8 @@ class Pooler(nn.Module):
         mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
         if self.method == "mean":
             return (hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)
+        if self.method == "sum":
+            return (hidden * mask).sum(1)
         if self.method == "max":
             return hidden.masked_fill(mask == 0, torch.finfo(hidden.dtype).min).amax(1)
         pooled, weights = self.attention(hidden, attention_mask)
