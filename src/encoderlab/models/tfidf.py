@@ -3,7 +3,7 @@
 A document's feature `f` gets `(1 + log tf_f) * idf_f`, L2-normalised over the document's distinct features
 (scikit-learn's `TfidfVectorizer(sublinear_tf=True)`, smooth idf). Each of the `tf_f` positions holding `f` carries
 `1 / tf_f` of it, so summing over positions gives the TF-IDF vector back. Document frequencies are counted once on the
-training set (`fit`) and live in buffers, so checkpoints and exports carry them.
+training set (`fit`; features unseen there get no weight) and live in buffers, so checkpoints and exports carry them.
 """
 
 from __future__ import annotations
@@ -41,8 +41,10 @@ class TfIdfWeights(nn.Module):
         self.num_documents.fill_(count)
 
     def idf(self) -> torch.Tensor:
+        """Smooth idf; 0 for a feature no training document has, whose embedding never trained (sklearn drops it)."""
         n = self.num_documents.to(self.document_frequency.dtype)
-        return torch.log((1 + n) / (1 + self.document_frequency)) + 1
+        idf = torch.log((1 + n) / (1 + self.document_frequency)) + 1
+        return idf * (self.document_frequency > 0)
 
     def forward(self, features: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         if not self.fitted:
