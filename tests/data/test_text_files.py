@@ -86,6 +86,42 @@ def test_duplicated_texts_stay_on_one_side(tmp_path: Path) -> None:
     assert not set(raw["train"]["text"]) & set(raw["test"]["text"])
 
 
+def test_cross_validation_folds_partition_the_training_rows_stratified(tmp_path: Path) -> None:
+    write_rows(tmp_path / "train.csv", ROWS, "csv")
+    write_rows(tmp_path / "test.csv", ROWS[:6], "csv")
+
+    def fold(k: int) -> dict:
+        module = make_module(
+            tmp_path, train_file="train.csv", test_file="test.csv", text_column="body", cv_folds=5, cv_fold=k
+        )
+        return module.load_splits()
+
+    folds = [fold(k) for k in range(5)]
+    validation_texts = [set(f["validation"]["text"]) for f in folds]
+    assert sorted(len(v) for v in validation_texts) == [12] * 5
+    assert set().union(*validation_texts) == {row["body"] for row in ROWS}, "every row validates exactly once"
+    assert sum(map(len, validation_texts)) == len(ROWS)
+    for f in folds:
+        assert Counter(f["validation"]["label"]) == {1: 8, 0: 4}, "each fold keeps the label shares"
+        assert not set(f["train"]["text"]) & set(f["validation"]["text"])
+        assert len(f["train"]) == 48 and len(f["test"]) == 6
+    assert fold(2)["validation"]["text"] == folds[2]["validation"]["text"], "fixed by split_seed"
+
+
+@pytest.mark.parametrize(
+    ("settings", "expected"),
+    [
+        ({"cv_folds": 5, "cv_fold": 5}, "cv_fold=5 is not a fold of 5; choose 0 to 4"),
+        ({"cv_folds": 1}, "at least 2 folds"),
+        ({"cv_folds": 5, "validation_file": "train.csv"}, "validation_file is set"),
+    ],
+)
+def test_bad_fold_settings_are_named(tmp_path: Path, settings: dict, expected: str) -> None:
+    write_rows(tmp_path / "train.csv", ROWS, "csv")
+    with pytest.raises(ConfigError, match=re.escape(expected)):
+        make_module(tmp_path, train_file="train.csv", text_column="body", **settings).load_splits()
+
+
 def test_two_text_columns_become_a_pair_with_segment_ids(tmp_path: Path) -> None:
     write_rows(tmp_path / "train.jsonl", ROWS, "jsonl")
     module = make_module(tmp_path, train_file="train.jsonl", text_column="title", text_pair_column="body")

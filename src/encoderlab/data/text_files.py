@@ -14,7 +14,7 @@ from pathlib import Path
 
 from datasets import Dataset, DatasetDict, load_dataset
 
-from encoderlab.data.classification import TextClassificationDataModule, carve_split
+from encoderlab.data.classification import TextClassificationDataModule, carve_split, fold_split
 from encoderlab.data.sources import local_or_hub
 from encoderlab.data.table_files import read_columns
 from encoderlab.data.tokenizer import files_fingerprint
@@ -44,10 +44,17 @@ class TextFilesDataModule(TextClassificationDataModule):
         validation_fraction: float = 0.1,
         test_fraction: float = 0.1,
         split_seed: int = 0,
+        cv_folds: int | None = None,
+        cv_fold: int = 0,
         hub_id: str | None = None,
         **kwargs,
     ) -> None:
         super().__init__(**kwargs)
+        if cv_folds is not None and validation_file is not None:
+            raise ConfigError(
+                "cv_folds carves validation folds off the training file, but validation_file is set: "
+                "drop one of them (data.validation_file=null or data.cv_folds=null)"
+            )
         self.files = {"train": train_file, "validation": validation_file, "test": test_file}
         self.format = format
         self.text_column = text_column
@@ -55,6 +62,8 @@ class TextFilesDataModule(TextClassificationDataModule):
         self.label_column = label_column
         self.fractions = {"validation": validation_fraction, "test": test_fraction}
         self.split_seed = split_seed
+        self.cv_folds = cv_folds
+        self.cv_fold = cv_fold
         self.hub_id = hub_id
 
     # -- files ------------------------------------------------------------------------------------------------------
@@ -74,6 +83,8 @@ class TextFilesDataModule(TextClassificationDataModule):
         source = files_fingerprint([train]) if train is not None and train.exists() else str(self.hub_id)
         # carving changes which rows are training rows, so the split settings are part of the corpus
         settings = [self.text_column, self.text_pair_column, self.files, self.fractions, self.split_seed]
+        if self.cv_folds is not None:
+            settings += [self.cv_folds, self.cv_fold]
         return hashlib.sha256(json.dumps([source, *settings], sort_keys=True).encode()).hexdigest()[:16]
 
     @property
@@ -129,6 +140,13 @@ class TextFilesDataModule(TextClassificationDataModule):
     def _carve_missing(self, splits: dict[str, Dataset]) -> DatasetDict:
         for split in ("test", "validation"):  # test first, so validation never borrows test rows
             if split not in splits:
-                splits["train"], splits[split] = carve_split(splits["train"], self.fractions[split], self.split_seed)
+                if split == "validation" and self.cv_folds is not None:
+                    splits["train"], splits[split] = fold_split(
+                        splits["train"], self.cv_folds, self.cv_fold, self.split_seed
+                    )
+                else:
+                    splits["train"], splits[split] = carve_split(
+                        splits["train"], self.fractions[split], self.split_seed
+                    )
                 log.info("%s: %s carved off train: %d examples", self.name, split, len(splits[split]))
         return DatasetDict(splits)
