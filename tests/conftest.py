@@ -163,6 +163,7 @@ SMALL_MODEL_OVERRIDES = {
     "bert_medium": ["model.encoder.num_layers=1"],
     "bert_base": ["model.encoder.num_layers=1"],
     "fasttext": ["model.encoder.embedding_size=16", "model.encoder.bigram_buckets=1000"],
+    "fasttext_tfidf": ["model.encoder.embedding_size=16", "model.encoder.bigram_buckets=1000"],
     "lstm": ["model.encoder.embedding_size=32", "model.encoder.hidden_size=32"],
     "bilstm": ["model.encoder.embedding_size=32", "model.encoder.hidden_size=32"],
     "bilstm_attn": ["model.encoder.embedding_size=32", "model.encoder.hidden_size=32"],

@@ -16,6 +16,7 @@ from encoderlab.inference.compression import prunable_weights, prune_magnitude, 
 from encoderlab.inference.onnx_export import export_onnx, max_difference, parity_inputs
 from encoderlab.inference.predictor import load_predictor
 from encoderlab.inference.scorers import onnx_scorer, torch_scorer
+from encoderlab.models.bag import BagOfNgramsEncoder
 from encoderlab.models.heads import SequenceClassifier, TokenClassifier
 from encoderlab.models.lstm import LSTMEncoder
 from encoderlab.models.transformer import TransformerEncoder
@@ -29,11 +30,20 @@ def transformer() -> TransformerEncoder:
     return TransformerEncoder(VOCAB, hidden_size=32, num_layers=2, num_heads=4, intermediate_size=64, max_position=64)
 
 
+def tfidf_bag() -> SequenceClassifier:
+    encoder = BagOfNgramsEncoder(VOCAB, 16, bigram_buckets=101, weighting="tfidf")
+    encoder.fit_document_frequencies(
+        torch.randint(1, VOCAB, (30, 10), generator=torch.Generator().manual_seed(0)).tolist()
+    )
+    return SequenceClassifier(encoder, 5, pooling="sum")
+
+
 NETS = {
     "bilstm_max": lambda: SequenceClassifier(LSTMEncoder(VOCAB, 16, 16, num_layers=2), 3, pooling="max"),
     "lstm_attention": lambda: SequenceClassifier(LSTMEncoder(VOCAB, 16, 16, bidirectional=False), 2, "attention"),
     "bert_cls": lambda: SequenceClassifier(transformer(), 2, pooling="cls"),
     "bert_tokens": lambda: TokenClassifier(transformer(), 5),
+    "fasttext_tfidf_sum": tfidf_bag,
 }
 
 

@@ -16,12 +16,20 @@ def transformer(norm_first: bool) -> TransformerEncoder:
     return TransformerEncoder(VOCAB, hidden_size=32, num_layers=2, num_heads=4, norm_first=norm_first)
 
 
+def fitted_tfidf_bag() -> BagOfNgramsEncoder:
+    encoder = BagOfNgramsEncoder(VOCAB, 16, bigram_buckets=97, weighting="tfidf")
+    documents = torch.randint(1, VOCAB, (20, 12), generator=torch.Generator().manual_seed(3))
+    encoder.fit_document_frequencies(documents.tolist())
+    return encoder
+
+
 ENCODERS = {
     "transformer_post_ln": lambda: transformer(False),
     "transformer_pre_ln": lambda: transformer(True),
     "lstm": lambda: LSTMEncoder(VOCAB, 16, 24, num_layers=2, bidirectional=False),
     "bilstm": lambda: LSTMEncoder(VOCAB, 16, 24, num_layers=2, bidirectional=True),
     "fasttext": lambda: BagOfNgramsEncoder(VOCAB, 16, bigram_buckets=97),
+    "fasttext_tfidf": fitted_tfidf_bag,
 }
 
 

@@ -6,7 +6,9 @@ from pathlib import Path
 
 import pytest
 import torch
+from hydra.utils import instantiate
 
+from encoderlab.inference.checkpoint import load_task
 from encoderlab.pipeline import run
 from tests.builders import write_bbc_news
 from tests.conftest import ENCODER_MODELS, SMALL_MODEL_OVERRIDES
@@ -60,3 +62,25 @@ def test_bilstm_learns_tiny_news_topics_with_head_tail_truncation(make_cfg, news
     metrics = run(cfg)
     assert metrics["val/acc_best"] > 0.9, metrics
     assert metrics["test/acc"] > 0.9, metrics
+
+
+def test_tfidf_bag_counts_training_documents_learns_and_keeps_the_counts_in_its_checkpoint(
+    make_cfg, news_data_dir: Path
+) -> None:
+    cfg = make_cfg(
+        "experiment=bbc_news_fasttext_tfidf",
+        *NEWS,
+        "trainer.max_epochs=6",
+        "model.lr=2e-2",
+        *SMALL_MODEL_OVERRIDES["fasttext_tfidf"],
+        data_dir=news_data_dir,
+    )
+    metrics = run(cfg)
+    assert metrics["test/acc"] > 0.9, metrics
+    checkpoint = next(Path(cfg.paths.output_dir, "checkpoints").glob("epoch*.ckpt"))
+    _, task = load_task(checkpoint)
+    counts = task.net.encoder.tfidf
+    train_size = len(instantiate(cfg.data).load_splits()["train"])
+    assert int(counts.num_documents) == train_size
+    assert not task.net.encoder.needs_document_frequencies
+    assert counts.document_frequency.max() <= train_size and counts.document_frequency.sum() > train_size
