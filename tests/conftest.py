@@ -178,6 +178,7 @@ SMALL_MODEL_OVERRIDES = {
 }
 MODELS = sorted(p.stem for p in (CONF_DIR / "model").glob("*.yaml"))
 ENCODER_MODELS = models_of_family(("encoder",))
+CLASSIFIER_MODELS = models_of_family(("encoder", "document_encoder"))  # adds the TF-IDF-pooled bag
 DATASETS = sorted(p.stem for p in (CONF_DIR / "data").glob("*.yaml"))
 
 

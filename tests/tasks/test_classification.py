@@ -11,10 +11,10 @@ from tokenizers import Tokenizer
 
 from encoderlab.pipeline import run
 from encoderlab.tasks.classification import ClassificationTask
-from tests.conftest import ENCODER_MODELS, SMALL_MODEL_OVERRIDES
+from tests.conftest import CLASSIFIER_MODELS, SMALL_MODEL_OVERRIDES
 
 
-@pytest.mark.parametrize("model", ENCODER_MODELS)
+@pytest.mark.parametrize("model", CLASSIFIER_MODELS)
 def test_fast_dev_run_trains_each_encoder(make_cfg, model: str) -> None:
     cfg = make_cfg(f"model={model}", "debug=fdr", *SMALL_MODEL_OVERRIDES[model])
     metrics = run(cfg)

@@ -11,7 +11,7 @@ from hydra.utils import instantiate
 from encoderlab.inference.checkpoint import load_task
 from encoderlab.pipeline import run
 from tests.builders import write_bbc_news
-from tests.conftest import ENCODER_MODELS, SMALL_MODEL_OVERRIDES
+from tests.conftest import CLASSIFIER_MODELS, SMALL_MODEL_OVERRIDES
 
 NEWS = ["data=bbc_news", "data.tokenizer.max_length=48"]
 
@@ -21,7 +21,7 @@ def news_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return write_bbc_news(tmp_path_factory.mktemp("news"))
 
 
-@pytest.mark.parametrize("model", ENCODER_MODELS)
+@pytest.mark.parametrize("model", CLASSIFIER_MODELS)
 def test_fast_dev_run_each_encoder_on_bbc_news(make_cfg, news_data_dir: Path, model: str) -> None:
     metrics = run(make_cfg(f"model={model}", *NEWS, "debug=fdr", *SMALL_MODEL_OVERRIDES[model], data_dir=news_data_dir))
     assert torch.isfinite(torch.tensor(metrics["train/loss_epoch"]))

@@ -32,7 +32,7 @@ def classification_metrics(num_classes: int) -> MetricCollection:
 
 
 class ClassificationTask(Task):
-    accepts = ("encoder",)
+    accepts = ("encoder", "document_encoder")
 
     def __init__(
         self,
