@@ -57,8 +57,8 @@ def check_model_fits_task(cfg: DictConfig) -> None:
     family = cfg.model.get("family", "encoder")
     if family not in task_cls.accepts:
         raise ConfigError(
-            f"model={cfg.model.name} is a {family} model, but data={cfg.data.name} needs a "
-            f"{'/'.join(task_cls.accepts)} model; models that fit: {', '.join(models_of_family(task_cls.accepts))}"
+            f"model={cfg.model.name} is a {family} model, but data={cfg.data.name} takes "
+            f"{' or '.join(task_cls.accepts)} models; models that fit: {', '.join(models_of_family(task_cls.accepts))}"
         )
     needed = getattr(task_cls, "encoder_class", None)  # a task that needs one kind of encoder (masked-LM: BERT's)
     if needed and not str(cfg.model.get("encoder", {}).get("_target_", "")).endswith(f".{needed}"):
