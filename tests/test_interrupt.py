@@ -10,9 +10,12 @@ import sys
 import time
 from pathlib import Path
 
+import lightning as L
 import pytest
 import torch
 
+from encoderlab.errors import TrainingInterrupted
+from encoderlab.pipeline import run
 from tests.conftest import ROOT
 
 TINY = [
@@ -76,3 +79,29 @@ def test_signal_writes_a_resumable_checkpoint_and_exits_nonzero(tmp_path: Path, 
     _, stderr = resumed.communicate(timeout=300)
     assert resumed.returncode == 0, stderr[-3000:]
     assert torch.load(last, weights_only=False)["global_step"] > step
+
+
+class SignalDuringValidation(L.Callback):
+    """Sends this process SIGTERM at the first batch of the second validation, where Lightning checks for it too."""
+
+    def on_validation_batch_start(self, trainer: L.Trainer, pl_module, batch, batch_idx: int, *args) -> None:
+        if trainer.current_epoch == 1 and not trainer.sanity_checking and batch_idx == 0:
+            os.kill(os.getpid(), signal.SIGTERM)
+
+
+def test_sigterm_during_validation_still_saves_and_stops_with_the_signal(make_cfg) -> None:
+    cfg = make_cfg(
+        *TINY,
+        "trainer.max_epochs=5",
+        "data.eval_batch_size=4",  # several validation batches, so the signal lands mid-loop
+        f"+callbacks.signal_during_validation._target_={__name__}.SignalDuringValidation",
+    )
+    with pytest.raises(TrainingInterrupted) as info:
+        run(cfg)
+    assert info.value.exit_code == 128 + signal.SIGTERM
+    assert "SIGTERM at step" in str(info.value)
+    last = Path(cfg.paths.output_dir) / "checkpoints" / "last.ckpt"
+    step = int(re.search(r"at step (\d+)", str(info.value)).group(1))
+    checkpoint = torch.load(last, weights_only=False)
+    assert checkpoint["global_step"] == step and checkpoint["epoch"] == 2, "stopped after the next training step"
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL, "the original handler is back"

@@ -270,6 +270,9 @@ def run(cfg: DictConfig) -> dict[str, float]:
                     )
         return metrics
     finally:
+        for callback in callbacks:
+            if isinstance(callback, SaveOnInterrupt):  # Lightning's teardown after an error re-installs ours
+                callback.restore_signal_handlers()
         if any(isinstance(logger, WandbLogger) for logger in loggers):
             import wandb
 

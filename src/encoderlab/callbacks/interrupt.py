@@ -35,12 +35,30 @@ class SaveOnInterrupt(L.Callback):
         if threading.current_thread() is threading.main_thread():  # signals can only be caught there
             self._previous = {sig: signal.signal(sig, self._handle) for sig in SIGNALS}
 
+    def on_train_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        # Lightning installs its own SIGTERM handler after on_fit_start; left in place, it raises SIGTERMException
+        # (a SystemExit: exit status 0, no checkpoint) when the signal lands during validation. Only ours acts; its
+        # teardown puts back what it found (ours), and ours puts back the original.
+        if self._previous:
+            signal.signal(signal.SIGTERM, self._handle)
+
     def teardown(self, trainer: L.Trainer, pl_module: L.LightningModule, stage: str) -> None:
+        self.restore_signal_handlers()
+
+    def restore_signal_handlers(self) -> None:
+        """Put back the handlers found at fit start. Lightning calls `teardown` only when fit ends normally; after
+        an error its own teardown re-installs ours, so whoever called fit calls this too (the pipeline does)."""
         for sig, handler in self._previous.items():
             signal.signal(sig, handler)
         self._previous = {}
 
     def on_train_batch_end(self, trainer: L.Trainer, pl_module: L.LightningModule, *args: Any) -> None:
+        self._stop_if_signalled(trainer)
+
+    def on_train_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        self._stop_if_signalled(trainer)  # a signal during the last validation still stops the run (no test)
+
+    def _stop_if_signalled(self, trainer: L.Trainer) -> None:
         if not trainer.strategy.reduce_boolean_decision(self.received is not None, all=False):
             return
         path = self._checkpoint_path(trainer)
