@@ -22,18 +22,19 @@ def test_fast_dev_run_trains_each_encoder(make_cfg, model: str) -> None:
     assert 0.0 <= metrics["test/acc"] <= 1.0
 
 
+BERT_OVERFIT = ["model=bert_tiny", "model.lr=1e-3", "model.encoder.dropout=0.0", "model.encoder.attention_dropout=0.0"]
 OVERFIT = {
-    "bert_tiny": ["model.lr=1e-3", "model.encoder.dropout=0.0", "model.encoder.attention_dropout=0.0"],
-    "lstm": ["model.lr=5e-3", *SMALL_MODEL_OVERRIDES["lstm"]],
-    "bilstm": ["model.lr=5e-3", *SMALL_MODEL_OVERRIDES["bilstm"]],
-    "bilstm_attn": ["model.lr=5e-3", *SMALL_MODEL_OVERRIDES["bilstm_attn"]],
+    "bert_tiny": BERT_OVERFIT,
+    "bert_tiny_unpadded": [*BERT_OVERFIT, "model.encoder.unpad=true"],
+    "lstm": ["model=lstm", "model.lr=5e-3", *SMALL_MODEL_OVERRIDES["lstm"]],
+    "bilstm": ["model=bilstm", "model.lr=5e-3", *SMALL_MODEL_OVERRIDES["bilstm"]],
+    "bilstm_attn": ["model=bilstm_attn", "model.lr=5e-3", *SMALL_MODEL_OVERRIDES["bilstm_attn"]],
 }
 
 
 @pytest.mark.parametrize("model", OVERFIT)
 def test_each_encoder_learns_a_separable_slice(make_cfg, model: str) -> None:
     cfg = make_cfg(
-        f"model={model}",
         "trainer.max_epochs=12",
         "~callbacks.early_stopping",
         "scheduler=constant",

@@ -231,16 +231,24 @@ def classification_case(shape: dict[str, Any], settings: Settings) -> CaseResult
             peers.hf_bert_classifier(encoder_cfg, vocab, 2), peer_loss, settings, "peer", compiled
         )
 
-    def build_ours(compiled: bool) -> Callable:
+    def build_ours(compiled: bool, unpad: bool) -> Callable:
         return lambda: training_step(
-            SequenceClassifier(TransformerEncoder(vocab, **encoder_cfg), 2), our_loss, settings, "ours", compiled
+            SequenceClassifier(TransformerEncoder(vocab, **encoder_cfg, unpad=unpad), 2),
+            our_loss,
+            settings,
+            "ours",
+            compiled,
         )
 
     variants = compile_variants(settings)
     contenders = [
         (f"HF BertForSequenceClassification sdpa{' compiled' * c}", "peer", c, build_peer(c)) for c in variants
     ]
-    contenders += [(f"encoderlab classifier{' compiled' * c}", "ours", c, build_ours(c)) for c in variants]
+    contenders += [
+        (f"encoderlab classifier{' unpadded' * u}{' compiled' * c}", "ours", c, build_ours(c, u))
+        for u in (False, True)
+        for c in variants
+    ]
     result = CaseResult(
         case_name("classify", shape),
         "classify",

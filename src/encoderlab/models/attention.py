@@ -17,6 +17,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from encoderlab.models.unpadding import Packing, packed_self_attention
+
 Cache = dict[str, torch.Tensor]
 
 
@@ -70,12 +72,19 @@ class MultiHeadAttention(nn.Module):
         memory: torch.Tensor | None = None,
         is_causal: bool = False,
         cache: Cache | None = None,
+        packing: Packing | None = None,
     ) -> torch.Tensor:
         """`x`: `[B, T, H]`; `attn_mask`: boolean, broadcastable to `[B, heads, T, S]` (True = attend).
 
         With a `cache`, `x` holds only the new step(s): self-attention attends to the cached keys/values plus its
         own, so no causal mask is needed for a single new step; cross-attention reuses the projected memory.
+        With a `packing` (unpadded self-attention), `x` is the packed real tokens `[N, H]` and so is the output.
         """
+        if packing is not None:
+            heads = (x.shape[0], self.num_heads, self.head_dim)
+            q, k, v = (t.reshape(heads) for t in self.qkv_proj(x).chunk(3, dim=-1))
+            dropout_p = self.dropout if self.training else 0.0
+            return self.out_proj(packed_self_attention(q, k, v, packing, dropout_p).reshape(x.shape))
         if self.is_cross:
             q = self._split_heads(self.q_proj(x))
             if cache is not None and "k" in cache:

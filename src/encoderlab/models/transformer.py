@@ -14,6 +14,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from encoderlab.models.attention import Cache, MultiHeadAttention, key_padding_bias
+from encoderlab.models.unpadding import Packing
 
 
 @dataclass
@@ -30,6 +31,7 @@ class TransformerConfig:
     norm_first: bool = False  # False: post-LN as in BERT; True: pre-LN (more stable for deep or fast schedules)
     layer_norm_eps: float = 1e-12
     pad_id: int = 0
+    unpad: bool = False  # run the layers on real tokens only (models/unpadding.py); same outputs at real positions
 
     def __post_init__(self) -> None:
         if self.intermediate_size is None:
@@ -86,11 +88,13 @@ class EncoderLayer(nn.Module):
         self.dropout = nn.Dropout(cfg.dropout)
         self.norm_first = cfg.norm_first
 
-    def forward(self, x: torch.Tensor, attn_mask: torch.Tensor | None) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, attn_mask: torch.Tensor | None, packing: Packing | None = None) -> torch.Tensor:
+        """`x`: `[B, T, H]`, or the packed real tokens `[N, H]` with a `packing` (every step but attention is
+        token-wise, so the same code serves both)."""
         if self.norm_first:
-            x = x + self.dropout(self.attention(self.attention_norm(x), attn_mask))
+            x = x + self.dropout(self.attention(self.attention_norm(x), attn_mask, packing=packing))
             return x + self.feed_forward(self.output_norm(x))
-        x = self.attention_norm(x + self.dropout(self.attention(x, attn_mask)))
+        x = self.attention_norm(x + self.dropout(self.attention(x, attn_mask, packing=packing)))
         return self.output_norm(x + self.feed_forward(x))
 
 
@@ -134,10 +138,17 @@ class TransformerEncoder(nn.Module):
         attention_mask: torch.Tensor | None = None,
         token_type_ids: torch.Tensor | None = None,
     ) -> torch.Tensor:
-        attn_mask = None if attention_mask is None else key_padding_bias(attention_mask)
         x = self.embeddings(input_ids, token_type_ids)
+        if self.config.unpad and attention_mask is not None:
+            # positions stay zero; pooling and the masked-LM head read real positions only
+            packing = Packing.from_mask(attention_mask)
+            return packing.unpack(self._layers(packing.pack(x), None, packing))
+        attn_mask = None if attention_mask is None else key_padding_bias(attention_mask)
+        return self._layers(x, attn_mask)
+
+    def _layers(self, x: torch.Tensor, attn_mask: torch.Tensor | None, packing: Packing | None = None) -> torch.Tensor:
         for layer in self.layers:
-            x = layer(x, attn_mask)
+            x = layer(x, attn_mask, packing)
         if self.final_norm is not None:
             x = self.final_norm(x)
         return x
