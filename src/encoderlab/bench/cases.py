@@ -233,7 +233,7 @@ def classification_case(shape: dict[str, Any], settings: Settings) -> CaseResult
 
     def build_ours(compiled: bool, unpad: bool) -> Callable:
         return lambda: training_step(
-            SequenceClassifier(TransformerEncoder(vocab, **encoder_cfg, unpad=unpad), 2),
+            SequenceClassifier(TransformerEncoder(vocab, **{**encoder_cfg, "unpad": unpad}), 2),
             our_loss,
             settings,
             "ours",
