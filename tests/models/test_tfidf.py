@@ -51,8 +51,8 @@ def test_unigram_and_bigram_weights_are_normalised_together() -> None:
     encoder = BagOfNgramsEncoder(VOCAB, 8, bigram_buckets=17, weighting="tfidf")
     encoder.fit_document_frequencies(DOCUMENTS)
     ids, mask = padded(DOCUMENTS)
-    weights = encoder._tfidf_weights(ids, mask.bool()).double()
-    features = torch.cat([ids, VOCAB + encoder._bigram_buckets(ids)], dim=1)
+    features, feature_mask = encoder._features(ids, mask.bool())
+    weights = encoder.tfidf(features, feature_mask).double()
     vectors = pooled_by_feature(weights, features, VOCAB + 17)
     torch.testing.assert_close(vectors.norm(dim=1), torch.ones(len(DOCUMENTS), dtype=torch.float64))
     assert torch.all(weights[:, ids.size(1)] == 0)  # the first token has no bigram

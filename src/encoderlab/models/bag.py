@@ -65,20 +65,28 @@ class BagOfNgramsEncoder(nn.Module):
         """Count n-gram document frequencies over the training texts (token id lists); TF-IDF weighting needs them."""
         if self.tfidf is None:
             return
-        vocab_size = self.token_embeddings.num_embeddings
 
-        def features(ids: list[int]) -> torch.Tensor:
+        def present_features(ids: list[int]) -> torch.Tensor:
             tokens = torch.tensor(ids, dtype=torch.long).unsqueeze(0)
-            if self.bigram_embeddings is None:
-                return tokens
-            return torch.cat([tokens, vocab_size + self._bigram_buckets(tokens)[:, 1:]], dim=1)
+            features, feature_mask = self._features(tokens, torch.ones_like(tokens, dtype=torch.bool))
+            return features[feature_mask]
 
-        self.tfidf.fit(features(ids) for ids in documents)
+        self.tfidf.fit(present_features(ids) for ids in documents)
 
     def _bigram_buckets(self, input_ids: torch.Tensor) -> torch.Tensor:
         """The hashed bucket of the bigram ending at each position (position 0 has none; its value is unused)."""
         previous = torch.nn.functional.pad(input_ids[:, :-1], (1, 0))
         return (previous * _HASH_MULTIPLIER + input_ids) % self.bigram_embeddings.num_embeddings
+
+    def _features(self, input_ids: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """TF-IDF feature ids and where they are present: `[B, T]` tokens, or `[B, 2T]` tokens then bigrams (offset
+        by the vocabulary size; the first position has no bigram)."""
+        if self.bigram_embeddings is None:
+            return input_ids, mask
+        bigram_mask = mask.clone()
+        bigram_mask[:, 0] = False
+        features = torch.cat([input_ids, self.token_embeddings.num_embeddings + self._bigram_buckets(input_ids)], 1)
+        return features, torch.cat([mask, bigram_mask], dim=1)
 
     def forward(
         self,
@@ -88,26 +96,13 @@ class BagOfNgramsEncoder(nn.Module):
     ) -> torch.Tensor:
         x = self.token_embeddings(input_ids)
         mask = (input_ids != self.pad_id) if attention_mask is None else attention_mask.bool()
-        token_weight = bigram_weight = None
+        features, feature_mask = self._features(input_ids, mask)
+        # a pad position's output is never read (pooling masks it); the first token has no bigram
+        weights = feature_mask.to(x.dtype) if self.tfidf is None else self.tfidf(features, feature_mask)
+        length = input_ids.shape[1]
         if self.tfidf is not None:
-            token_weight = self._tfidf_weights(input_ids, mask)
-            if self.bigram_embeddings is not None:
-                token_weight, bigram_weight = token_weight.chunk(2, dim=1)
-            x = x * token_weight.unsqueeze(-1)
+            x = x * weights[:, :length].unsqueeze(-1)
         if self.bigram_embeddings is not None:
-            # the first token has no bigram; a pad position's output is never read (pooling masks it)
-            has_previous = torch.ones_like(input_ids, dtype=x.dtype)
-            has_previous[:, 0] = 0
-            if bigram_weight is not None:
-                has_previous = has_previous * bigram_weight
-            x = x + self.bigram_embeddings(self._bigram_buckets(input_ids)) * has_previous.unsqueeze(-1)
+            buckets = features[:, length:] - self.token_embeddings.num_embeddings
+            x = x + self.bigram_embeddings(buckets) * weights[:, length:].unsqueeze(-1)
         return self.dropout(x)
-
-    def _tfidf_weights(self, input_ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        """`[B, T]` token weights, or `[B, 2T]` (tokens, then bigrams) normalised together when bigrams are on."""
-        if self.bigram_embeddings is None:
-            return self.tfidf(input_ids, mask)
-        bigram_mask = mask.clone()
-        bigram_mask[:, 0] = False
-        features = torch.cat([input_ids, self.token_embeddings.num_embeddings + self._bigram_buckets(input_ids)], 1)
-        return self.tfidf(features, torch.cat([mask, bigram_mask], dim=1))
