@@ -161,15 +161,17 @@ def test_integer_labels_are_inferred_in_numeric_order() -> None:
     "content,expected",
     [
         ("", "is empty"),
-        ("label,text\n", "is empty"),
+        ("label,text\n", "has a header but no examples"),
         ("label,body\npos,fine\n", "has no column 'text' (columns: label, body)"),
-        ("label,text\npos\n", "row 1 has no 'text' value"),
+        ("label,text\npos\n", "line 2 has 1 field but the header has 2 (label, text)"),
+        ('{"label": "pos"}\n', "line 1 has no 'text' value"),
     ],
 )
 def test_file_errors_are_one_line(tmp_path: Path, content: str, expected: str) -> None:
-    (tmp_path / "train.csv").write_text(content)
+    name = "train.jsonl" if content.startswith("{") else "train.csv"
+    (tmp_path / name).write_text(content)
     with pytest.raises(UserError, match=re.escape(expected)) as info:
-        make_module(tmp_path, train_file="train.csv").load_splits()
+        make_module(tmp_path, train_file=name).load_splits()
     assert "\n" not in str(info.value)
 
 
@@ -221,3 +223,54 @@ def test_ag_news_without_files_offline_names_the_path_and_the_hub(make_cfg, tmp_
     message = str(info.value)
     assert str(tmp_path / "empty" / "ag_news" / "train.csv.gz") in message
     assert "fancyzhx/ag_news" in message and "make data" in message and "\n" not in message
+
+
+def numbered_rows(count: int) -> list[str]:
+    return [f"{['neg', 'pos'][i % 2]}\tstory number {i}" for i in range(count)]
+
+
+def test_tsv_is_read_unquoted_so_a_stray_quote_swallows_no_rows_and_quotes_stay(tmp_path: Path) -> None:
+    rows = numbered_rows(200)
+    rows[50] = 'pos\t"an unbalanced quote opens this text'
+    rows[51] = 'neg\t"paired" quotes open this one'
+    (tmp_path / "train.tsv").write_text("label\ttext\n" + "\n".join(rows) + "\n")
+    raw = make_module(tmp_path, train_file="train.tsv").load_splits()
+    texts = [text for split in raw.values() for text in split["text"]]
+    assert len(texts) == 200, "every row is an example"
+    assert '"an unbalanced quote opens this text' in texts and '"paired" quotes open this one' in texts
+
+
+@pytest.mark.parametrize(
+    "bad_row,expected",
+    [
+        ('pos,"a quote never closed', "line 52 is not valid CSV (a quote opened here is never closed)"),
+        ('pos,"quoted" then more', "line 52 is not valid CSV (',' expected after '\"')"),
+        ("pos,one, two", "line 52 has 3 fields but the header has 2 (label, text)"),
+    ],
+)
+def test_csv_is_read_strictly_and_a_bad_row_names_file_and_line(tmp_path: Path, bad_row: str, expected: str) -> None:
+    rows = [row.replace("\t", ",") for row in numbered_rows(200)]
+    rows[50] = bad_row
+    (tmp_path / "train.csv").write_text("label,text\n" + "\n".join(rows) + "\n")
+    with pytest.raises(UserError) as info:
+        make_module(tmp_path, train_file="train.csv").load_splits()
+    assert str(info.value).startswith(f"{tmp_path / 'train.csv'} {expected}"), str(info.value)
+
+
+def test_a_tsv_row_with_a_tab_too_many_names_file_and_line(tmp_path: Path) -> None:
+    rows = numbered_rows(20)
+    rows[3] = "pos\ta text\twith a tab"
+    (tmp_path / "train.tsv").write_text("label\ttext\n" + "\n".join(rows) + "\n\n")
+    with pytest.raises(UserError, match=r"train\.tsv line 5 has 3 fields but the header has 2 \(label, text\)"):
+        make_module(tmp_path, train_file="train.tsv").load_splits()
+
+
+@pytest.mark.parametrize("name", ["train.csv", "train.tsv.gz", "train.jsonl"])
+def test_a_byte_order_mark_before_the_header_is_dropped(tmp_path: Path, name: str) -> None:
+    path = write_rows(tmp_path / name, ROWS, name.split(".")[1])
+    content = gzip.decompress(path.read_bytes()) if name.endswith(".gz") else path.read_bytes()
+    content = "\ufeff".encode() + content
+    path.write_bytes(gzip.compress(content) if name.endswith(".gz") else content)
+    raw = make_module(tmp_path, train_file=name, text_column="title").load_splits()  # the first column
+    assert sum(len(split) for split in raw.values()) == len(ROWS)
+    assert sorted(t for split in raw.values() for t in split["text"]) == sorted(row["title"] for row in ROWS)

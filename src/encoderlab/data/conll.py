@@ -3,27 +3,26 @@ IOB1 -> IOB2 tag conversion."""
 
 from __future__ import annotations
 
-import gzip
 from pathlib import Path
+
+from encoderlab.data.text_lines import read_text_lines
 
 DOCSTART = "-DOCSTART-"
 
 
 def read_conll(path: Path, tag_column: int = -1) -> list[tuple[list[str], list[str]]]:
     """`[(tokens, tags), ...]` per sentence; `-DOCSTART-` lines (document boundaries) are skipped."""
-    opener = gzip.open if path.suffix == ".gz" else open
     sentences: list[tuple[list[str], list[str]]] = []
     tokens: list[str] = []
     tags: list[str] = []
-    with opener(path, "rt", encoding="utf-8") as handle:
-        for line in handle:
-            fields = line.split()
-            if fields and fields[0] != DOCSTART:
-                tokens.append(fields[0])
-                tags.append(fields[tag_column])
-            elif tokens:  # a blank line (or a document start) ends the sentence
-                sentences.append((tokens, tags))
-                tokens, tags = [], []
+    for line in read_text_lines(path):
+        fields = line.split()
+        if fields and fields[0] != DOCSTART:
+            tokens.append(fields[0])
+            tags.append(fields[tag_column])
+        elif tokens:  # a blank line (or a document start) ends the sentence
+            sentences.append((tokens, tags))
+            tokens, tags = [], []
     if tokens:
         sentences.append((tokens, tags))
     return sentences

@@ -6,17 +6,18 @@ GLUE hides the test labels, so the `test` split here is the validation split (87
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
-from datasets import DatasetDict, load_dataset
+from datasets import Dataset, DatasetDict, load_dataset
 
 from encoderlab.data.classification import TextClassificationDataModule
 from encoderlab.data.sources import local_or_hub
+from encoderlab.data.table_files import read_columns
 from encoderlab.data.tokenizer import files_fingerprint
-from encoderlab.data.validation import check_text_file
+from encoderlab.errors import UserError
 
 HUB_ID = "stanfordnlp/sst2"
+COLUMNS = ("sentence", "label")
 
 
 class SST2DataModule(TextClassificationDataModule):
@@ -40,16 +41,23 @@ class SST2DataModule(TextClassificationDataModule):
         return splits
 
     def _read_local(self, files: dict[str, Path]) -> DatasetDict:
-        for path in files.values():
-            check_text_file(path, required_columns=("sentence", "label"), delimiter="\t")
-        return load_dataset(
-            "csv",
-            data_files={split: str(path) for split, path in files.items()},
-            delimiter="\t",
-            quoting=csv.QUOTE_NONE,
-            cache_dir=str(self.cache_dir / "datasets"),
-        )
+        splits = {}
+        for split, path in files.items():
+            rows = read_columns(
+                path, COLUMNS, "tsv", column_hint="SST-2 files start with the header sentence<TAB>label"
+            )
+            splits[split] = Dataset.from_dict({"sentence": rows["sentence"], "label": label_ids(rows["label"], path)})
+        return DatasetDict(splits)
 
     def _read_hub(self) -> DatasetDict:
         splits = load_dataset(HUB_ID, cache_dir=str(self.cache_dir / "datasets"))
         return DatasetDict({s: splits[s].remove_columns("idx") for s in ("train", "validation")})
+
+
+def label_ids(values: list[str], path: Path) -> list[int]:
+    """Integer labels (range-checked later, against the label names); anything else is named with its file."""
+    try:
+        return [int(value) for value in values]
+    except ValueError:
+        bad = next(value for value in values if not value.strip().lstrip("+-").isdigit())
+        raise UserError(f"{path} has the label {bad!r}; SST-2 labels are integers (0 or 1)") from None

@@ -12,7 +12,6 @@ and `<unk>` -> `[UNK]` (never masked, like every special token).
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import json
 import logging
@@ -32,6 +31,7 @@ from torch.utils.data import DataLoader, Dataset, SequentialSampler
 from encoderlab.data.masking import MaskedLMCollator, mask_tokens
 from encoderlab.data.sampler import SeededRandomSampler
 from encoderlab.data.split_loaders import SplitDataModule
+from encoderlab.data.text_lines import read_text_lines
 from encoderlab.data.tokenizer import CLS, MASK, PAD, SEP, UNK, TokenizerSettings, files_fingerprint, load_or_train
 from encoderlab.errors import ConfigError, DataNotFoundError, UserError
 
@@ -48,21 +48,16 @@ def is_wikitext(path: Path) -> bool:
 
 
 def read_lines(path: Path) -> Iterator[str]:
-    """Lines without their newline; WikiText markup undone. A file that isn't UTF-8 stops with one line."""
-    opener = gzip.open if path.suffix == ".gz" else open
+    """Lines without their newline; WikiText markup undone. A file that can't be read stops with one line."""
     wikitext = is_wikitext(path)
-    with opener(path, "rt", encoding="utf-8") as handle:
-        try:
-            for line in handle:
-                line = line.strip()
-                if wikitext:
-                    if re.fullmatch(r"(= )+.*( =)+", line):
-                        line = line.strip("= ")  # a heading ` = = Title = = ` becomes its title
-                    for markup, plain in WIKITEXT_MARKUP:
-                        line = line.replace(markup, plain)
-                yield line
-        except UnicodeDecodeError as error:
-            raise UserError(f"{path} is not valid UTF-8 ({error.reason}); re-encode the file as UTF-8") from None
+    for line in read_text_lines(path):
+        line = line.strip()
+        if wikitext:
+            if re.fullmatch(r"(= )+.*( =)+", line):
+                line = line.strip("= ")  # a heading ` = = Title = = ` becomes its title
+            for markup, plain in WIKITEXT_MARKUP:
+                line = line.replace(markup, plain)
+        yield line
 
 
 def pack_blocks(token_lists: Iterator[list[int] | None], block_size: int, cls_id: int, sep_id: int, pad_id: int):

@@ -6,7 +6,6 @@ on both sides of the training split), encoding, bucketing and loaders are shared
 
 from __future__ import annotations
 
-import gzip
 import logging
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +19,7 @@ from encoderlab.data.collate import TranslationCollator
 from encoderlab.data.sampler import LengthBucketBatchSampler
 from encoderlab.data.sources import local_or_hub
 from encoderlab.data.split_loaders import SplitDataModule
+from encoderlab.data.text_lines import read_text_lines
 from encoderlab.data.tokenizer import (
     BOS,
     EOS,
@@ -37,8 +37,7 @@ SPLITS = ("train", "validation", "test")
 
 
 def read_lines(path: Path) -> list[str]:
-    with gzip.open(path, "rt", encoding="utf-8") as handle:
-        return [line.rstrip("\n") for line in handle]
+    return [line.rstrip("\r\n") for line in read_text_lines(path)]
 
 
 def encode_texts(tokenizer: Tokenizer, texts: list[str]) -> tuple[list[list[int]], list[bool]]:
