@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import logging
 from pathlib import Path
 
 import pytest
@@ -64,3 +65,22 @@ def test_a_missing_path_is_one_line_naming_it(tmp_path: Path) -> None:
     data = TextCorpusDataModule(name="text_corpus", data_dir=str(tmp_path), cache_dir=str(tmp_path), path="nowhere")
     with pytest.raises(UserError, match=r"data.path=nowhere: .*nowhere does not exist"):
         data.setup()
+
+
+def test_a_spoiled_block_cache_is_named_and_rebuilt(tmp_path: Path, caplog) -> None:
+    def corpus() -> TextCorpusDataModule:
+        return TextCorpusDataModule(
+            name="text_corpus", data_dir=str(tmp_path), cache_dir=str(tmp_path / "cache"), path="corpus/a.txt",
+            validation_path="corpus/b.txt.gz", block_size=32, tokenizer={"vocab_size": 100, "min_frequency": 1},
+        )  # fmt: skip
+
+    write_corpus(tmp_path / "corpus")
+    first = corpus()
+    first.setup()
+    entry = first._cache_path("validation")
+    entry.write_bytes(entry.read_bytes()[:200])  # a run killed while writing it
+    with caplog.at_level(logging.WARNING, logger="encoderlab"):
+        second = corpus()
+        second.setup()
+    assert any(f"the cached packed blocks {entry} can't be loaded" in r.getMessage() for r in caplog.records)
+    assert torch.equal(second.datasets["validation"].blocks, first.datasets["validation"].blocks)

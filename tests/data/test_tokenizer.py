@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pytest
 from tokenizers import Tokenizer
 
+from encoderlab.data.disk_cache import write_atomic
 from encoderlab.data.tokenizer import (
     CLS,
     PAD,
@@ -74,3 +76,46 @@ def test_files_fingerprint_follows_file_content(tmp_path: Path) -> None:
 def test_unknown_algorithm_is_rejected(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="unknown tokenizer algorithm"):
         load_or_train(tmp_path, TokenizerSettings(algorithm="bpe-ish"), "c", lambda: iter(TEXTS))
+
+
+def spoil(path: Path, how: str) -> None:
+    """What a run killed mid-write (or a stray tool) leaves in place of a cache entry."""
+    good = path.read_bytes()
+    path.unlink()
+    if how == "truncated":
+        path.write_bytes(good[: len(good) // 2])
+    elif how == "empty":
+        path.write_bytes(b"")
+    elif how == "directory":
+        path.mkdir()
+
+
+@pytest.mark.parametrize("how", ["truncated", "empty", "directory"])
+def test_a_spoiled_cache_entry_is_named_and_rebuilt(tmp_path: Path, how: str, caplog) -> None:
+    settings = TokenizerSettings(vocab_size=120, min_frequency=1, max_length=16)
+    trained, path = load_or_train(tmp_path, settings, "corpus", lambda: iter(TEXTS))
+    spoil(path, how)
+    with caplog.at_level(logging.WARNING, logger="encoderlab"):
+        rebuilt, rebuilt_path = load_or_train(tmp_path, settings, "corpus", lambda: iter(TEXTS))
+    [warning] = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert f"the cached tokenizer {path} can't be loaded" in warning and "rebuilding it" in warning
+    assert "\n" not in warning
+    assert rebuilt_path == path and path.is_file()
+    assert rebuilt.get_vocab_size() == trained.get_vocab_size()
+    again, _ = load_or_train(tmp_path, settings, "corpus", never_called)  # the entry is whole again
+    assert again.get_vocab() == rebuilt.get_vocab()
+
+
+def test_cache_entries_are_written_whole_or_not_at_all(tmp_path: Path) -> None:
+    path = tmp_path / "entry.json"
+    path.write_text("old")
+
+    def write_half_then_fail(tmp: str) -> None:
+        Path(tmp).write_text("ne")
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        write_atomic(path, write_half_then_fail)
+    assert path.read_text() == "old" and list(tmp_path.iterdir()) == [path], "no half-written entry, no litter"
+    write_atomic(path, lambda tmp: Path(tmp).write_text("new"))
+    assert path.read_text() == "new"

@@ -15,19 +15,17 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import re
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
-from filelock import FileLock
 from tokenizers import Tokenizer
 from torch.utils.data import DataLoader, Dataset, SequentialSampler
 
+from encoderlab.data.disk_cache import load_or_build
 from encoderlab.data.masking import MaskedLMCollator, mask_tokens
 from encoderlab.data.sampler import SeededRandomSampler
 from encoderlab.data.split_loaders import SplitDataModule
@@ -261,18 +259,13 @@ class TextCorpusDataModule(SplitDataModule):
 
     def _blocks(self, split: str) -> np.ndarray:
         path = self._cache_path(split)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with FileLock(str(path) + ".lock"):
-            if path.exists():
-                return np.load(path)
+
+        def pack() -> np.ndarray:
             log.info("Packing %s into blocks of %d tokens -> %s", split, self.block_size, path)
             ids = {t: self.tokenizer.token_to_id(t) for t in (CLS, SEP, PAD)}
-            blocks = pack_blocks(self._encode(split), self.block_size, ids[CLS], ids[SEP], ids[PAD])
-            fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npy")
-            with os.fdopen(fd, "wb") as handle:
-                np.save(handle, blocks)
-            os.replace(tmp, path)
-            return blocks
+            return pack_blocks(self._encode(split), self.block_size, ids[CLS], ids[SEP], ids[PAD])
+
+        return load_or_build(path, np.load, pack, lambda blocks, tmp: np.save(tmp, blocks), "packed blocks")
 
     def prepare_data(self) -> None:
         for split in SPLITS:

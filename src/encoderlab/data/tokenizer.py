@@ -14,13 +14,13 @@ import hashlib
 import json
 import logging
 import os
-import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from filelock import FileLock
 from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
+
+from encoderlab.data.disk_cache import load_or_build
 
 log = logging.getLogger(__name__)
 
@@ -153,18 +153,6 @@ def files_fingerprint(paths: Iterable[str | os.PathLike]) -> str:
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
 
 
-def save_atomic(tokenizer: Tokenizer, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tokenizer-", suffix=".json")
-    os.close(fd)
-    try:
-        tokenizer.save(tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-
-
 def load_or_train(
     cache_dir: str | os.PathLike,
     settings: TokenizerSettings,
@@ -173,16 +161,19 @@ def load_or_train(
 ) -> tuple[Tokenizer, Path]:
     """Load the cached tokenizer for these settings and corpus, or train and cache it.
 
-    A file lock makes this safe to call from every DDP rank: one trains, the others wait and load.
+    A file lock makes this safe to call from every DDP rank: one trains, the others wait and load. An entry that
+    doesn't load (truncated, empty, a folder in its place) is named in a warning and retrained (`disk_cache`).
     """
     path = Path(cache_dir) / "tokenizers" / cache_key(settings, corpus_fingerprint) / "tokenizer.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with FileLock(str(path) + ".lock"):
-        if path.exists():
-            log.info("Loading cached tokenizer %s", path)
-            tokenizer = Tokenizer.from_file(str(path))
-        else:
-            log.info("Training a %s tokenizer (vocab %d) -> %s", settings.algorithm, settings.vocab_size, path)
-            tokenizer = train_tokenizer(texts(), settings)
-            save_atomic(tokenizer, path)
+
+    def load(path: Path) -> Tokenizer:
+        tokenizer = Tokenizer.from_file(str(path))
+        log.info("Loaded cached tokenizer %s", path)
+        return tokenizer
+
+    def train() -> Tokenizer:
+        log.info("Training a %s tokenizer (vocab %d) -> %s", settings.algorithm, settings.vocab_size, path)
+        return train_tokenizer(texts(), settings)
+
+    tokenizer = load_or_build(path, load, train, lambda tokenizer, tmp: tokenizer.save(tmp), "tokenizer")
     return configure_truncation(tokenizer, settings.max_length), path
