@@ -274,3 +274,39 @@ def test_a_byte_order_mark_before_the_header_is_dropped(tmp_path: Path, name: st
     raw = make_module(tmp_path, train_file=name, text_column="title").load_splits()  # the first column
     assert sum(len(split) for split in raw.values()) == len(ROWS)
     assert sorted(t for split in raw.values() for t in split["text"]) == sorted(row["title"] for row in ROWS)
+
+
+HUGE_WORDS = 250_000  # a ~2 MB line: big enough to show the cap, small enough to tokenize uncapped in a test
+
+
+@pytest.mark.parametrize("truncation", ["head", "head_tail"])
+def test_a_huge_line_is_cut_before_tokenizing_without_changing_its_tokens(tmp_path: Path, truncation: str) -> None:
+    huge = " ".join(f"w{i}" for i in range(HUGE_WORDS))
+    rows = [*ROWS, {"title": "t", "body": huge, "label": "pos"}]
+    write_rows(tmp_path / "train.csv", rows, "csv")
+    files = {"train_file": "train.csv", "validation_file": "train.csv", "test_file": "train.csv"}
+    module = make_module(tmp_path, **files, text_column="body", truncation=truncation, head_tokens=8)
+    module.setup("fit")
+    cap = 100 * 32  # the default: 100 characters per token of max_length
+    stored = module.load_splits()["train"]["text"]
+    assert len(stored[-1]) <= (2 * cap + 1 if truncation == "head_tail" else cap) < len(huge) // 200
+    assert stored[:-1] == [row["body"] for row in ROWS], "normal texts are untouched"
+    tokenizer = module.tokenizer
+    if truncation == "head":
+        uncapped = tokenizer.encode(huge).ids
+    else:
+        uncapped = encode_head_tail([huge], tokenizer, max_length=32, head_tokens=8)["input_ids"][0]
+    assert module.datasets["train"]["input_ids"][-1] == uncapped, "the kept tokens are those of the whole text"
+    assert module.datasets["train"]["truncated"][-1]
+    last_word = f"w{HUGE_WORDS - 1}"
+    assert tokenizer.decode(uncapped).endswith(last_word) == (truncation == "head_tail"), "head_tail keeps the end"
+
+
+def test_max_text_chars_is_configurable_and_must_cover_max_length(tmp_path: Path) -> None:
+    rows = [{"body": "x" * 500, "label": "a"}] * 4
+    write_rows(tmp_path / "train.csv", rows, "csv")
+    files = {"train_file": "train.csv", "validation_file": "train.csv", "test_file": "train.csv"}
+    module = make_module(tmp_path, **files, text_column="body", max_text_chars=100)
+    assert module.load_splits()["train"]["text"] == ["x" * 100] * 4
+    with pytest.raises(ConfigError, match=r"data\.max_text_chars=10 is below data\.tokenizer\.max_length=32"):
+        make_module(tmp_path, **files, max_text_chars=10)

@@ -22,7 +22,7 @@ from encoderlab.data.collate import ClassificationCollator
 from encoderlab.data.sampler import LengthBucketBatchSampler, SeededRandomSampler
 from encoderlab.data.split_loaders import SplitDataModule
 from encoderlab.data.tokenizer import CLS, PAD, SEP, TokenizerSettings, load_or_train
-from encoderlab.data.validation import drop_empty_texts
+from encoderlab.data.validation import CHARS_PER_TOKEN, cap_texts, drop_empty_texts
 from encoderlab.errors import ConfigError, UserError
 
 log = logging.getLogger(__name__)
@@ -36,6 +36,8 @@ class TextClassificationDataModule(SplitDataModule):
 
     Texts longer than `tokenizer.max_length` keep their first tokens (`truncation: head`) or their first
     `head_tokens` and last tokens (`truncation: head_tail`, Sun et al. 2019: the end of a long text carries signal).
+    Before that, texts are cut to `max_text_chars` characters (default: 100 per token of `max_length`; head and tail
+    kept for head_tail), so one huge line can't exhaust memory.
     """
 
     task = "classification"
@@ -50,6 +52,7 @@ class TextClassificationDataModule(SplitDataModule):
         tokenizer: dict[str, Any] | None = None,
         truncation: str = "head",
         head_tokens: int | None = None,
+        max_text_chars: int | None = None,
         batch_size: int = 32,
         eval_batch_size: int | None = None,
         num_workers: int = 0,
@@ -70,6 +73,13 @@ class TextClassificationDataModule(SplitDataModule):
         self.truncation = truncation
         self.head_tokens = head_tokens
         self.tokenizer_settings = TokenizerSettings(**(tokenizer or {}))
+        default_chars = CHARS_PER_TOKEN * self.tokenizer_settings.max_length
+        self.max_text_chars = max_text_chars if max_text_chars is not None else default_chars
+        if self.max_text_chars < self.tokenizer_settings.max_length:
+            raise ConfigError(
+                f"data.max_text_chars={max_text_chars} is below data.tokenizer.max_length="
+                f"{self.tokenizer_settings.max_length}; it bounds characters read per text, so raise it (or null)"
+            )
         self.batch_size = batch_size
         self.eval_batch_size = eval_batch_size or batch_size
         self.num_workers = num_workers
@@ -91,8 +101,11 @@ class TextClassificationDataModule(SplitDataModule):
 
     def load_splits(self) -> DatasetDict:
         if self._raw is None:
-            splits = self.read_splits()
-            self._raw = DatasetDict({split: drop_empty_texts(data, split) for split, data in splits.items()})
+            splits = {split: drop_empty_texts(data, split) for split, data in self.read_splits().items()}
+            keep_tail = self.truncation == "head_tail"
+            self._raw = DatasetDict(
+                {split: cap_texts(data, split, self.max_text_chars, keep_tail) for split, data in splits.items()}
+            )
         return self._raw
 
     @abstractmethod
