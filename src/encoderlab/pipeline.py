@@ -26,6 +26,8 @@ from encoderlab.checkpoints import check_compatible, resolve_checkpoint
 from encoderlab.config_checks import check_combinations, check_types, parameter_types
 from encoderlab.distributed import patch_lightning_ddp_launcher, reset_distributed_state, snapshot_distributed_env
 from encoderlab.errors import ConfigError
+from encoderlab.hardware.precision import precision_reason, resolve_precision
+from encoderlab.hardware.threads import configure_threads
 from encoderlab.pretrained import check_architecture, load_encoder_weights, save_encoder
 
 log = logging.getLogger(__name__)
@@ -169,6 +171,7 @@ def run(cfg: DictConfig) -> dict[str, float]:
         patch_lightning_ddp_launcher()
     distributed_env = snapshot_distributed_env()
     L.seed_everything(cfg.seed, workers=True)
+    log.info("Threads: %s", configure_threads(int(cfg.data.get("num_workers", 0) or 0)))
     output_dir = Path(cfg.paths.output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
     pretrained = use_pretrained_tokenizer(cfg)
@@ -209,8 +212,10 @@ def run(cfg: DictConfig) -> dict[str, float]:
 
     loggers: list[Logger] = instantiate_all(cfg.get("logger"))
     callbacks = build_callbacks(cfg, has_logger=bool(loggers), resume_from=ckpt_path)
+    precision = resolve_precision(cfg.trainer.precision, str(cfg.trainer.accelerator))
+    log.info("trainer.precision=%s (%s)", precision, precision_reason(precision, str(cfg.trainer.accelerator)))
     trainer: L.Trainer = instantiate(
-        cfg.trainer, callbacks=callbacks, logger=loggers or False, plugins=[AtomicCheckpointIO()]
+        cfg.trainer, precision=precision, callbacks=callbacks, logger=loggers or False, plugins=[AtomicCheckpointIO()]
     )
     for logger in loggers:
         logger.log_hyperparams(
@@ -233,7 +238,7 @@ def run(cfg: DictConfig) -> dict[str, float]:
             "command": command_line(),
             "commit": commit,
             "device": device_description(),
-            "precision": str(cfg.trainer.get("precision")),
+            "precision": precision,
             "model": cfg.model.name,
             "data": cfg.data.name,
             "seed": cfg.seed,

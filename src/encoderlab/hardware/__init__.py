@@ -1,0 +1,1 @@
+"""What the machine can do: CPU features, the precision that fits them, thread counts. Imports torch only."""
