@@ -9,6 +9,7 @@ import pytest
 
 from encoderlab.bench.cases import KINDS
 from encoderlab.cli.bench import main
+from encoderlab.hardware.precision import cpu_has_native_bf16
 
 
 def test_tiny_bench_writes_a_record_with_both_sides_of_every_case(tmp_path: Path) -> None:
@@ -33,7 +34,9 @@ def test_tiny_bench_writes_a_record_with_both_sides_of_every_case(tmp_path: Path
     record = json.loads(out.read_text())
     assert {"command", "commit", "device", "versions", "settings", "cases", "wall_time_sec"} <= record.keys()
     assert record["versions"]["torch"] and record["versions"]["transformers"]
-    assert record["settings"]["precision"] == "fp32" and record["settings"]["fused_adamw"] is False
+    native_bf16 = cpu_has_native_bf16()  # the default precision follows the CPU
+    assert record["settings"]["precision"] == ("bf16" if native_bf16 else "fp32")
+    assert record["settings"]["fused_adamw"] is False
     assert sorted({case["kind"] for case in record["cases"]}) == sorted(KINDS)
     for case in record["cases"]:
         sides = {m["side"] for m in case["measurements"]}
