@@ -339,7 +339,7 @@ def lstm_case(shape: dict[str, Any], settings: Settings) -> CaseResult:
     # Not compiled on either side: the recurrence is one cuDNN call either way, and packing is data-dependent.
     contenders = [
         ("raw nn.LSTM (padded)", "peer", False, build_peer),
-        ("encoderlab BiLSTM (packed)", "ours", False, build_ours),
+        ("encoderlab BiLSTM (padding-exact)", "ours", False, build_ours),
     ]
     result = CaseResult(
         case_name("lstm", shape),
