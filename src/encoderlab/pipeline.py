@@ -145,6 +145,17 @@ def finetune_kwargs(cfg: DictConfig) -> dict[str, Any]:
     return {}
 
 
+COMPILED_PAD_MULTIPLE = 16
+
+
+def compile_friendly_padding(cfg: DictConfig) -> dict[str, Any]:
+    """A compiled model sees a few padded lengths (multiples of 16), not one per batch, so it compiles a few
+    graphs instead of recompiling as lengths change; an explicit `data.pad_to_multiple_of` wins."""
+    if cfg.task.get("compile") and "pad_to_multiple_of" in cfg.data and cfg.data.pad_to_multiple_of is None:
+        return {"pad_to_multiple_of": COMPILED_PAD_MULTIPLE}
+    return {}
+
+
 def use_pretrained_tokenizer(cfg: DictConfig) -> Path | None:
     """`model.pretrained=<dir>`: check the encoder there fits the model config, and point the data at its tokenizer
     (a fine-tuned model must read the vocabulary it was pretrained with, not a retrained one)."""
@@ -177,7 +188,7 @@ def run(cfg: DictConfig) -> dict[str, float]:
     pretrained = use_pretrained_tokenizer(cfg)
 
     finetune = finetune_kwargs(cfg)
-    datamodule = instantiate(cfg.data)
+    datamodule = instantiate(cfg.data, **compile_friendly_padding(cfg))
     tokenizer = datamodule.tokenizer  # trained once on the training split, then read from the cache
     task = instantiate(
         cfg.task,
