@@ -36,7 +36,7 @@ def test_tiny_bench_writes_a_record_with_both_sides_of_every_case(tmp_path: Path
     assert record["versions"]["torch"] and record["versions"]["transformers"]
     native_bf16 = cpu_has_native_bf16()  # the default precision follows the CPU
     assert record["settings"]["precision"] == ("bf16" if native_bf16 else "fp32")
-    assert record["settings"]["fused_adamw"] is False
+    assert record["settings"]["fused_adamw"] is True
     assert sorted({case["kind"] for case in record["cases"]}) == sorted(KINDS)
     for case in record["cases"]:
         sides = {m["side"] for m in case["measurements"]}
