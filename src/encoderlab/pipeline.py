@@ -26,7 +26,7 @@ from encoderlab.checkpoints import check_compatible, resolve_checkpoint
 from encoderlab.config_checks import check_combinations, check_types, parameter_types
 from encoderlab.distributed import patch_lightning_ddp_launcher, reset_distributed_state, snapshot_distributed_env
 from encoderlab.errors import ConfigError
-from encoderlab.hardware.precision import precision_reason, resolve_precision
+from encoderlab.hardware.precision import precision_reason, resolve_precision, trainer_precision
 from encoderlab.hardware.threads import configure_threads
 from encoderlab.pretrained import check_architecture, load_encoder_weights, save_encoder
 
@@ -225,8 +225,13 @@ def run(cfg: DictConfig) -> dict[str, float]:
     callbacks = build_callbacks(cfg, has_logger=bool(loggers), resume_from=ckpt_path)
     precision = resolve_precision(cfg.trainer.precision, str(cfg.trainer.accelerator))
     log.info("trainer.precision=%s (%s)", precision, precision_reason(precision, str(cfg.trainer.accelerator)))
+    precision_flag, precision_plugins = trainer_precision(precision, str(cfg.trainer.accelerator))
     trainer: L.Trainer = instantiate(
-        cfg.trainer, precision=precision, callbacks=callbacks, logger=loggers or False, plugins=[AtomicCheckpointIO()]
+        cfg.trainer,
+        precision=precision_flag,
+        callbacks=callbacks,
+        logger=loggers or False,
+        plugins=[AtomicCheckpointIO(), *precision_plugins],
     )
     for logger in loggers:
         logger.log_hyperparams(

@@ -1,1 +1,3 @@
-"""What the machine can do: CPU features, the precision that fits them, thread counts. Imports torch only."""
+"""What the machine can do: CPU features, the precision that fits them, thread counts.
+
+Imports torch and Lightning's precision plugins only."""

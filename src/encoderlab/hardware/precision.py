@@ -11,6 +11,9 @@ from functools import cache
 from pathlib import Path
 
 import torch
+from lightning.pytorch.plugins.precision import MixedPrecision, Precision
+from lightning.pytorch.utilities import GradClipAlgorithmType
+from torch.optim import Optimizer
 
 # Either gives the CPU native bf16 dot products: AMX tiles (Sapphire Rapids+) or AVX512-BF16 (Cooper Lake+, Zen 4+).
 CPU_BF16_FLAGS = ("amx_bf16", "avx512_bf16")
@@ -62,3 +65,27 @@ def resolve_precision(requested: str, accelerator: str, flags: frozenset[str] | 
     if str(requested) != "auto":
         return str(requested)
     return auto_precision(accelerator, flags)
+
+
+class BF16MixedPrecision(MixedPrecision):
+    """Lightning's `bf16-mixed`, letting gradient clipping run with fused optimizers. Lightning refuses to clip for
+    an optimizer that unscales gradients itself (fused Adam/AdamW) because of fp16's loss scaler; bf16 has no scaler,
+    so the gradients are never scaled and clipping them is exact."""
+
+    def __init__(self, device: str) -> None:
+        super().__init__("bf16-mixed", device)
+
+    def clip_gradients(
+        self,
+        optimizer: Optimizer,
+        clip_val: int | float = 0.0,
+        gradient_clip_algorithm: GradClipAlgorithmType = GradClipAlgorithmType.NORM,
+    ) -> None:
+        Precision.clip_gradients(self, optimizer, clip_val, gradient_clip_algorithm)
+
+
+def trainer_precision(precision: str, accelerator: str) -> tuple[str | None, list[Precision]]:
+    """What to give the Trainer for `precision`: the precision flag, or a plugin standing in for it."""
+    if precision == "bf16-mixed":
+        return None, [BF16MixedPrecision("cuda" if uses_cuda(accelerator) else "cpu")]
+    return precision, []
