@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import ROOT
 
 
@@ -107,3 +109,20 @@ def test_plain_multirun_puts_each_job_under_the_launch_dir(tmp_path: Path, tiny_
     [sweep] = list((tmp_path / "logs" / "multiruns").iterdir())
     assert sorted(p.name for p in sweep.iterdir() if p.is_dir()) == ["0", "1"]
     assert all((sweep / job / "summary.json").exists() for job in ("0", "1"))
+
+
+@pytest.mark.parametrize(
+    ("override", "expected"),
+    [
+        ("+data.truncation=middle", "error: unknown data.truncation='middle'; choose one of"),
+        ("data.max_tokens=0", "error: data.max_tokens=0 needs a positive budget and data.length_bucketing=true"),
+    ],
+)
+def test_an_error_raised_while_instantiating_is_one_line(
+    tmp_path: Path, tiny_data_dir: Path, override: str, expected: str
+) -> None:
+    result = train(tmp_path, "model=bilstm", "logger=none", override, data_dir=tiny_data_dir)
+    assert result.returncode == 2
+    error_lines = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(error_lines) == 1 and error_lines[0].startswith(expected), result.stderr[-2000:]
+    assert "Traceback" not in result.stderr

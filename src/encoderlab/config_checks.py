@@ -18,6 +18,8 @@ from omegaconf import DictConfig, ListConfig
 
 from encoderlab.errors import ConfigError
 
+# values encoderlab resolves itself before the class sees them
+OWN_VALUES = {("trainer", "precision"): ("auto",)}
 NUMBER_COERCIONS = {float: (int, float), int: (int,), bool: (bool,), str: (str,)}
 
 
@@ -88,6 +90,8 @@ def check_node(node: DictConfig, path: str) -> None:
     for key, value in node.items():
         key = str(key)
         if key.startswith("_") or key not in expected or isinstance(value, DictConfig):
+            continue
+        if value in OWN_VALUES.get((path, key), ()):
             continue
         if not _accepts(expected[key], value):
             raise ConfigError(f"{path}.{key}={value!r} has the wrong type: expected {_describe(expected[key])}")

@@ -29,3 +29,14 @@ class TrainingInterrupted(UserError):
     def __init__(self, message: str, signal_number: int) -> None:
         super().__init__(message)
         self.exit_code = 128 + signal_number
+
+
+def user_error_in(error: BaseException) -> UserError | None:
+    """The `UserError` behind `error`, if any: Hydra's `instantiate` wraps what a constructor raises in an
+    `InstantiationException` (`raise ... from error`), which would otherwise reach the user as a traceback."""
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, UserError):
+            return seen
+        seen = seen.__cause__
+    return None

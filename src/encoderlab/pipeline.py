@@ -26,6 +26,8 @@ from encoderlab.checkpoints import check_compatible, resolve_checkpoint
 from encoderlab.config_checks import check_combinations, check_types, parameter_types
 from encoderlab.distributed import patch_lightning_ddp_launcher, reset_distributed_state, snapshot_distributed_env
 from encoderlab.errors import ConfigError
+from encoderlab.hardware.precision import precision_reason, resolve_precision, trainer_precision
+from encoderlab.hardware.threads import configure_threads
 from encoderlab.pretrained import check_architecture, load_encoder_weights, save_encoder
 
 log = logging.getLogger(__name__)
@@ -143,6 +145,17 @@ def finetune_kwargs(cfg: DictConfig) -> dict[str, Any]:
     return {}
 
 
+COMPILED_PAD_MULTIPLE = 16
+
+
+def compile_friendly_padding(cfg: DictConfig) -> dict[str, Any]:
+    """A compiled model sees a few padded lengths (multiples of 16), not one per batch, so it compiles a few
+    graphs instead of recompiling as lengths change; an explicit `data.pad_to_multiple_of` wins."""
+    if cfg.task.get("compile") and "pad_to_multiple_of" in cfg.data and cfg.data.pad_to_multiple_of is None:
+        return {"pad_to_multiple_of": COMPILED_PAD_MULTIPLE}
+    return {}
+
+
 def use_pretrained_tokenizer(cfg: DictConfig) -> Path | None:
     """`model.pretrained=<dir>`: check the encoder there fits the model config, and point the data at its tokenizer
     (a fine-tuned model must read the vocabulary it was pretrained with, not a retrained one)."""
@@ -169,12 +182,13 @@ def run(cfg: DictConfig) -> dict[str, float]:
         patch_lightning_ddp_launcher()
     distributed_env = snapshot_distributed_env()
     L.seed_everything(cfg.seed, workers=True)
+    log.info("Threads: %s", configure_threads(int(cfg.data.get("num_workers", 0) or 0)))
     output_dir = Path(cfg.paths.output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
     pretrained = use_pretrained_tokenizer(cfg)
 
     finetune = finetune_kwargs(cfg)
-    datamodule = instantiate(cfg.data)
+    datamodule = instantiate(cfg.data, **compile_friendly_padding(cfg))
     tokenizer = datamodule.tokenizer  # trained once on the training split, then read from the cache
     task = instantiate(
         cfg.task,
@@ -209,8 +223,15 @@ def run(cfg: DictConfig) -> dict[str, float]:
 
     loggers: list[Logger] = instantiate_all(cfg.get("logger"))
     callbacks = build_callbacks(cfg, has_logger=bool(loggers), resume_from=ckpt_path)
+    precision = resolve_precision(cfg.trainer.precision, str(cfg.trainer.accelerator))
+    log.info("trainer.precision=%s (%s)", precision, precision_reason(precision, str(cfg.trainer.accelerator)))
+    precision_flag, precision_plugins = trainer_precision(precision, str(cfg.trainer.accelerator))
     trainer: L.Trainer = instantiate(
-        cfg.trainer, callbacks=callbacks, logger=loggers or False, plugins=[AtomicCheckpointIO()]
+        cfg.trainer,
+        precision=precision_flag,
+        callbacks=callbacks,
+        logger=loggers or False,
+        plugins=[AtomicCheckpointIO(), *precision_plugins],
     )
     for logger in loggers:
         logger.log_hyperparams(
@@ -233,7 +254,7 @@ def run(cfg: DictConfig) -> dict[str, float]:
             "command": command_line(),
             "commit": commit,
             "device": device_description(),
-            "precision": str(cfg.trainer.get("precision")),
+            "precision": precision,
             "model": cfg.model.name,
             "data": cfg.data.name,
             "seed": cfg.seed,

@@ -58,6 +58,15 @@ def markdown_table(record: dict[str, Any]) -> str:
                 f"| {case['case']} | {m['name']} | {speed} | {_number(m['sec_per_step'], 1, 1e-3)} "
                 f"| {_number(m['mfu'], 3)} | {_number(m['peak_memory_mb'])} | {ratio} |"
             )
+    peaks = [case for case in record["cases"] if case.get("gemm_rates")]
+    if peaks:
+        lines += [
+            "",
+            "MFU is model FLOP/s over the best bf16 `torch.mm` rate measured in this run at the case's shapes:",
+        ]
+        for case in peaks:
+            rates = ", ".join(f"{rate['dtype']} {rate['best_tflops']:.2f} TFLOP/s" for rate in case["gemm_rates"])
+            lines.append(f"- {case['case']}: {rates}")
     return "\n".join(lines)
 
 

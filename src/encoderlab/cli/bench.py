@@ -20,6 +20,7 @@ from encoderlab.bench.flops import device_peak_flops
 from encoderlab.bench.report import environment, markdown_table, write
 from encoderlab.bench.steps import Settings
 from encoderlab.errors import UserError
+from encoderlab.hardware.precision import cpu_has_native_bf16
 
 log = logging.getLogger("encoderlab.bench")
 # warm-up and timed steps per size; compiling (and autotuning) happens in the warm-up
@@ -31,7 +32,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--size", choices=SIZES, default=None, help="default: full on CUDA, small on CPU")
     parser.add_argument("--cases", default=",".join(KINDS), help=f"comma-separated, from {', '.join(KINDS)}")
-    parser.add_argument("--precision", choices=("bf16", "fp32"), default=None, help="default: bf16 on CUDA")
+    parser.add_argument(
+        "--precision",
+        choices=("bf16", "fp32"),
+        default=None,
+        help="default: bf16 where the device computes it natively (CUDA Ampere+, CPUs with AMX or AVX512-BF16)",
+    )
     parser.add_argument("--no-compile", dest="compile", action="store_false", help="eager contenders only")
     parser.add_argument("--compile-mode", default=None, help="ours; default: max-autotune on CUDA, default on CPU")
     parser.add_argument("--warmup", type=int, default=None)
@@ -44,7 +50,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def settings_from(args: argparse.Namespace, device: torch.device, size: str) -> Settings:
     on_cuda = device.type == "cuda"
-    precision = args.precision or ("bf16" if on_cuda else "fp32")
+    native_bf16 = torch.cuda.is_bf16_supported() if on_cuda else cpu_has_native_bf16()
+    precision = args.precision or ("bf16" if native_bf16 else "fp32")
     warmup, steps = STEPS[size]
     peak = args.peak_tflops * 1e12 if args.peak_tflops else device_peak_flops(device, precision)
     return Settings(

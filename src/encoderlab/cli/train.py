@@ -7,7 +7,7 @@ import sys
 import hydra
 from omegaconf import DictConfig
 
-from encoderlab.errors import UserError
+from encoderlab.errors import user_error_in
 from encoderlab.pipeline import CONF_DIR, run
 
 
@@ -15,8 +15,11 @@ from encoderlab.pipeline import CONF_DIR, run
 def main(cfg: DictConfig) -> float | None:
     try:
         metrics = run(cfg)
-    except UserError as error:
-        print(f"error: {error}", file=sys.stderr)
-        sys.exit(error.exit_code)
+    except Exception as error:
+        user_error = user_error_in(error)
+        if user_error is None:
+            raise
+        print(f"error: {user_error}", file=sys.stderr)
+        sys.exit(user_error.exit_code)
     value = metrics.get(cfg.get("optimized_metric"))
     return None if value is None else float(value)

@@ -19,8 +19,9 @@ from tokenizers import Tokenizer
 from torch.utils.data import DataLoader, SequentialSampler
 
 from encoderlab.data.collate import ClassificationCollator
-from encoderlab.data.sampler import LengthBucketBatchSampler, SeededRandomSampler
+from encoderlab.data.sampler import SeededRandomSampler
 from encoderlab.data.split_loaders import SplitDataModule
+from encoderlab.data.token_budget import bucketed_batch_sampler
 from encoderlab.data.tokenizer import CLS, PAD, SEP, TokenizerSettings, load_or_train
 from encoderlab.data.validation import CHARS_PER_TOKEN, cap_texts, drop_empty_texts
 from encoderlab.errors import ConfigError, UserError
@@ -58,6 +59,7 @@ class TextClassificationDataModule(SplitDataModule):
         num_workers: int = 0,
         pin_memory: bool = False,
         length_bucketing: bool = True,
+        max_tokens: int | None = None,
         pad_to_multiple_of: int | None = None,
         seed: int = 0,
         limit_train_examples: int | None = None,
@@ -85,6 +87,12 @@ class TextClassificationDataModule(SplitDataModule):
         self.num_workers = num_workers
         self.pin_memory = pin_memory
         self.length_bucketing = length_bucketing
+        if max_tokens is not None and (max_tokens <= 0 or not length_bucketing):
+            raise ConfigError(
+                f"data.max_tokens={max_tokens} needs a positive budget and data.length_bucketing=true "
+                "(or data.max_tokens=null for batches of data.batch_size sentences)"
+            )
+        self.max_tokens = max_tokens
         self.pad_to_multiple_of = pad_to_multiple_of
         self.seed = seed
         self.limit_train_examples = limit_train_examples
@@ -241,8 +249,8 @@ class TextClassificationDataModule(SplitDataModule):
         sampler = SeededRandomSampler(dataset, seed=self.seed)
         if self.length_bucketing:
             lengths = [len(ids) for ids in dataset["input_ids"]]
-            batch_sampler = LengthBucketBatchSampler(
-                sampler, self.batch_size, drop_last=False, lengths=lengths, seed=self.seed
+            batch_sampler = bucketed_batch_sampler(
+                sampler, self.batch_size, lengths, self.seed, self.max_tokens, self.pad_to_multiple_of
             )
             return DataLoader(dataset, batch_sampler=batch_sampler, **common)
         return DataLoader(dataset, batch_size=self.batch_size, sampler=sampler, **common)

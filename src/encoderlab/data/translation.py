@@ -16,10 +16,10 @@ from tokenizers import Tokenizer
 from torch.utils.data import DataLoader, RandomSampler, SequentialSampler
 
 from encoderlab.data.collate import TranslationCollator
-from encoderlab.data.sampler import LengthBucketBatchSampler
 from encoderlab.data.sources import local_or_hub
 from encoderlab.data.split_loaders import SplitDataModule
 from encoderlab.data.text_lines import read_text_lines
+from encoderlab.data.token_budget import bucketed_batch_sampler
 from encoderlab.data.tokenizer import (
     BOS,
     EOS,
@@ -29,7 +29,7 @@ from encoderlab.data.tokenizer import (
     files_fingerprint,
     load_or_train,
 )
-from encoderlab.errors import DataNotFoundError, UserError
+from encoderlab.errors import ConfigError, DataNotFoundError, UserError
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +76,7 @@ class TranslationDataModule(SplitDataModule):
         num_workers: int = 0,
         pin_memory: bool = False,
         length_bucketing: bool = True,
+        max_tokens: int | None = None,
         seed: int = 0,
         limit_train_examples: int | None = None,
     ) -> None:
@@ -93,6 +94,12 @@ class TranslationDataModule(SplitDataModule):
         self.num_workers = num_workers
         self.pin_memory = pin_memory
         self.length_bucketing = length_bucketing
+        if max_tokens is not None and (max_tokens <= 0 or not length_bucketing):
+            raise ConfigError(
+                f"data.max_tokens={max_tokens} needs a positive budget and data.length_bucketing=true "
+                "(or data.max_tokens=null for batches of data.batch_size sentences)"
+            )
+        self.max_tokens = max_tokens
         self.seed = seed
         self.limit_train_examples = limit_train_examples
         self._tokenizer: Tokenizer | None = None
@@ -226,8 +233,8 @@ class TranslationDataModule(SplitDataModule):
         }
         if train and self.length_bucketing:
             lengths = [max(len(s), len(t)) for s, t in zip(dataset["src_ids"], dataset["tgt_ids"], strict=True)]
-            batch_sampler = LengthBucketBatchSampler(
-                RandomSampler(dataset), self.batch_size, drop_last=False, lengths=lengths, seed=self.seed
+            batch_sampler = bucketed_batch_sampler(
+                RandomSampler(dataset), self.batch_size, lengths, self.seed, self.max_tokens
             )
             return DataLoader(dataset, batch_sampler=batch_sampler, **common)
         sampler = RandomSampler(dataset) if train else SequentialSampler(dataset)

@@ -1,12 +1,13 @@
-"""(Bi)LSTM encoder over packed sequences (padding never reaches the recurrence); attention decoder for seq2seq."""
+"""(Bi)LSTM encoder over right-padded batches (padding never reaches a real position: `recurrent.py`); attention
+decoder for seq2seq."""
 
 from __future__ import annotations
 
 import torch
 from torch import nn
-from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from encoderlab.models.attention import AdditiveAttention
+from encoderlab.models.recurrent import padded_recurrence
 
 
 class LSTMEncoder(nn.Module):
@@ -56,15 +57,11 @@ class LSTMEncoder(nn.Module):
         attention_mask: torch.Tensor | None = None,
         token_type_ids: torch.Tensor | None = None,  # accepted for a uniform encoder signature; unused
     ) -> torch.Tensor:
-        length = input_ids.shape[1]
         if attention_mask is None:
             attention_mask = torch.ones_like(input_ids)
-        lengths = attention_mask.sum(dim=1).clamp(min=1).cpu()
+        lengths = attention_mask.sum(dim=1).clamp(min=1)
         x = self.embedding_dropout(self.embeddings(input_ids))
-        packed = pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
-        output, _ = self.lstm(packed)
-        hidden, _ = pad_packed_sequence(output, batch_first=True, total_length=length)
-        return self.output_dropout(hidden)
+        return self.output_dropout(padded_recurrence(self.lstm, x, lengths))
 
 
 ATTENTION_CHOICES = ("additive", "dot", "general")

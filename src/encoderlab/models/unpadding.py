@@ -27,8 +27,13 @@ class Packing:
 
     index: torch.Tensor  # [N] positions in the flattened B * T grid
     cu_seqlens: torch.Tensor  # [B + 1] int32: sequence b's tokens are packed rows cu[b]:cu[b+1]
-    max_length: int
+    lengths: torch.Tensor  # [B] int32
     mask: torch.Tensor  # [B, T] bool
+
+    @property
+    def max_length(self) -> int:
+        """The longest sequence, for the varlen kernel only: reading it syncs with the device (and breaks a graph)."""
+        return int(self.lengths.max()) if self.lengths.numel() else 0
 
     @classmethod
     def from_mask(cls, attention_mask: torch.Tensor) -> Packing:
@@ -36,7 +41,7 @@ class Packing:
         lengths = mask.sum(1, dtype=torch.int32)
         cu_seqlens = F.pad(torch.cumsum(lengths, 0, dtype=torch.int32), (1, 0))
         index = mask.flatten().nonzero().squeeze(1)
-        return cls(index, cu_seqlens, int(lengths.max()) if lengths.numel() else 0, mask)
+        return cls(index, cu_seqlens, lengths, mask)
 
     def pack(self, x: torch.Tensor) -> torch.Tensor:
         return x.flatten(0, 1).index_select(0, self.index)

@@ -1,0 +1,94 @@
+"""Batches by token budget (`data.max_tokens`): as many sequences as fit in `max_tokens` padded positions.
+
+Short sentences then come in large batches and long ones in small batches, so every step multiplies matrices of
+about the same size (large enough to keep the cores busy) and padding stays small, as fairseq's `--max-tokens`.
+Length bucketing is kept: each pool of indices is sorted by length before it is cut into batches.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+import torch
+from torch.utils.data import Sampler
+
+from encoderlab.data.sampler import LengthBucketBatchSampler
+
+
+def padded_length(length: int, multiple_of: int | None) -> int:
+    return -(-length // multiple_of) * multiple_of if multiple_of else length
+
+
+def cut_by_budget(
+    pool: list[int], lengths: Sequence[int], max_tokens: int, multiple_of: int | None = None
+) -> list[list[int]]:
+    """Consecutive batches of a length-sorted `pool` whose `size * padded longest` stays within `max_tokens`.
+    A single sequence longer than the budget gets a batch of its own."""
+    batches: list[list[int]] = []
+    batch: list[int] = []
+    longest = 0
+    for index in pool:
+        candidate = max(longest, padded_length(lengths[index], multiple_of))
+        if batch and candidate * (len(batch) + 1) > max_tokens:
+            batches.append(batch)
+            batch, candidate = [], padded_length(lengths[index], multiple_of)
+        batch.append(index)
+        longest = candidate
+    if batch:
+        batches.append(batch)
+    return batches
+
+
+class TokenBudgetBatchSampler(LengthBucketBatchSampler):
+    """`LengthBucketBatchSampler` whose batches hold up to `max_tokens` padded tokens instead of `batch_size`
+    sequences. `batch_size` only sizes the sorting pools (`batch_size * pool_batches` indices each)."""
+
+    def __init__(
+        self,
+        sampler: Sampler[int],
+        batch_size: int,
+        drop_last: bool,
+        lengths: Sequence[int],
+        max_tokens: int,
+        pool_batches: int = 50,
+        seed: int = 0,
+        pad_to_multiple_of: int | None = None,
+    ) -> None:
+        super().__init__(sampler, batch_size, drop_last, lengths, pool_batches, seed)
+        if max_tokens <= 0:
+            raise ValueError(f"max_tokens must be positive, got {max_tokens}")
+        self.max_tokens = max_tokens
+        self.pad_to_multiple_of = pad_to_multiple_of
+
+    def epoch_batches(self) -> list[list[int]]:
+        """This epoch's batches in the order they are drawn (a function of seed and epoch only)."""
+        generator = torch.Generator().manual_seed(self.seed + self.epoch)
+        indices = list(self.sampler)
+        pool_size = self.batch_size * self.pool_batches
+        batches: list[list[int]] = []
+        for start in range(0, len(indices), pool_size):
+            pool = sorted(indices[start : start + pool_size], key=lambda i: self.lengths[i])
+            batches += cut_by_budget(pool, self.lengths, self.max_tokens, self.pad_to_multiple_of)
+        return [batches[position] for position in torch.randperm(len(batches), generator=generator).tolist()]
+
+    def __iter__(self) -> Iterator[list[int]]:
+        yield from self.epoch_batches()
+
+    def __len__(self) -> int:
+        return len(self.epoch_batches())
+
+
+def bucketed_batch_sampler(
+    sampler: Sampler[int],
+    batch_size: int,
+    lengths: Sequence[int],
+    seed: int,
+    max_tokens: int | None = None,
+    pad_to_multiple_of: int | None = None,
+) -> LengthBucketBatchSampler:
+    """The training batch sampler: by token budget when `max_tokens` is set, else `batch_size` sequences."""
+    if max_tokens:
+        return TokenBudgetBatchSampler(
+            sampler, batch_size, False, lengths, max_tokens, seed=seed, pad_to_multiple_of=pad_to_multiple_of
+        )
+    return LengthBucketBatchSampler(sampler, batch_size, drop_last=False, lengths=lengths, seed=seed)

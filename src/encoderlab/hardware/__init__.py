@@ -1,0 +1,3 @@
+"""What the machine can do: CPU features, the precision that fits them, thread counts.
+
+Imports torch and Lightning's precision plugins only."""
