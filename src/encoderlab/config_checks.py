@@ -120,6 +120,13 @@ def check_combinations(cfg: DictConfig) -> None:
     on_gpu = trainer.get("accelerator") in ("gpu", "cuda") and torch.cuda.is_available()
     if precision.startswith("bf16") and on_gpu and not torch.cuda.is_bf16_supported():
         raise ConfigError(f"trainer.precision={precision} needs a GPU with bfloat16 (Ampere or newer); use 16-mixed")
+    fused = cfg.get("optimizer", {}).get("fused")
+    if precision.startswith("16") and on_gpu and fused and (trainer.get("gradient_clip_val") or 0) > 0:
+        raise ConfigError(
+            f"trainer.precision={precision} scales the loss, and Lightning can't clip the gradients of a fused "
+            "optimizer under a scaler: use trainer.precision=bf16-mixed, optimizer.fused=false or "
+            "trainer.gradient_clip_val=0"
+        )
     max_length = cfg.get("data", {}).get("block_size") or cfg.get("data", {}).get("tokenizer", {}).get("max_length")
     max_position = cfg.get("model", {}).get("encoder", {}).get("max_position")
     if max_length and max_position and max_length > max_position:

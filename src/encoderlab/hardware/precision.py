@@ -13,6 +13,7 @@ from pathlib import Path
 import torch
 from lightning.pytorch.plugins.precision import MixedPrecision, Precision
 from lightning.pytorch.utilities import GradClipAlgorithmType
+from lightning.pytorch.utilities.rank_zero import rank_zero_warn
 from torch.optim import Optimizer
 
 # Either gives the CPU native bf16 dot products: AMX tiles (Sapphire Rapids+) or AVX512-BF16 (Cooper Lake+, Zen 4+).
@@ -86,6 +87,11 @@ class BF16MixedPrecision(MixedPrecision):
 
 def trainer_precision(precision: str, accelerator: str) -> tuple[str | None, list[Precision]]:
     """What to give the Trainer for `precision`: the precision flag, or a plugin standing in for it."""
-    if precision == "bf16-mixed":
-        return None, [BF16MixedPrecision("cuda" if uses_cuda(accelerator) else "cpu")]
+    on_cuda = uses_cuda(accelerator)
+    if precision in ("16-mixed", "16") and not on_cuda:
+        # Lightning's own substitution (and words), made here so that our plugin serves it
+        rank_zero_warn("AMP with fp16 is not supported on CPU. Using `precision='bf16-mixed'` instead.")
+        precision = "bf16-mixed"
+    if precision in ("bf16-mixed", "bf16"):
+        return None, [BF16MixedPrecision("cuda" if on_cuda else "cpu")]
     return precision, []
