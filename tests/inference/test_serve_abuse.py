@@ -16,6 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from encoderlab.cli.serve import main as serve_main
 from encoderlab.serving.launch import running_server
 from tests.inference.raw_clients import (
     LOOPBACK,
@@ -43,7 +44,7 @@ def server(sst2_checkpoint: Path, tmp_path_factory: pytest.TempPathFactory):
     key_file.write_bytes(KEY)
     args = ["--api-key-file", str(key_file), "--max-connections", str(CAP), "--max-body-bytes", str(MAX_BODY)]
     args += ["--header-timeout", str(HEADER_TIMEOUT), "--body-timeout", str(BODY_TIMEOUT)]
-    args += ["--max-texts", "4", "--max-chars", "200", "--batch-size", "8"]
+    args += ["--max-texts", "4", "--max-chars", "200", "--batch-size", "8", "--allowed-hosts", "127.0.0.1,Serve.Test"]
     with running_server(str(sst2_checkpoint), args) as process:
         yield process
 
@@ -119,6 +120,26 @@ def test_connections_over_the_cap_are_refused_and_the_cap_holds(server) -> None:
     assert peak <= before + CAP
     assert_cut_off_at([outcome for outcome in outcomes if outcome not in refused], HEADER_TIMEOUT)
     assert httpx.get(f"{server.url}/health").status_code == 200
+
+
+def test_allowed_hosts_replaces_the_default_list(server) -> None:
+    assert httpx.get(f"{server.url}/health", headers={"host": "serve.test:8000"}).status_code == 200
+    assert httpx.get(f"{server.url}/health", headers={"host": "localhost"}).status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("flag", "value"),
+    [("--header-timeout", "0"), ("--body-timeout", "-1"), ("--keep-alive-timeout", "0"), ("--max-connections", "0")],
+)
+def test_nonpositive_deadlines_and_caps_are_one_line_errors(capsys, flag: str, value: str) -> None:
+    assert serve_main(["missing.ckpt", flag, value]) == 2
+    error = capsys.readouterr().err.strip()
+    assert flag in error and error.count("\n") == 0
+
+
+def test_an_empty_allowed_hosts_list_is_a_one_line_error(capsys) -> None:
+    assert serve_main(["missing.ckpt", "--allowed-hosts", " , "]) == 2
+    assert "--allowed-hosts is empty" in capsys.readouterr().err
 
 
 class LegitimateClient(threading.Thread):
