@@ -1,10 +1,12 @@
-"""`encoderlab-serve` as a real process on 127.0.0.1: answers, rejects bad requests and keys, counts in /metrics,
-shuts down gracefully; and `encoderlab-loadtest` against it."""
+"""`encoderlab-serve` as a real process on 127.0.0.1: answers, rejects bad requests, keys and hosts, counts in
+/metrics, shuts down gracefully; and `encoderlab-loadtest` against it. Abusive clients: test_serve_abuse.py."""
 
 from __future__ import annotations
 
 import json
 import re
+import socket
+import time
 from pathlib import Path
 
 import httpx
@@ -15,21 +17,29 @@ from encoderlab.inference.predictor import load_predictor
 from encoderlab.serving.launch import running_server
 from tests.inference.test_predict import NEGATIVE_TEXTS, POSITIVE_TEXTS
 
-KEY = "test-key-123"
+KEY = "test-kéy-123"  # not ASCII: it must match what a UTF-8 client sends
 LIMITS = ["--max-texts", "4", "--max-chars", "200", "--max-body-bytes", "4000", "--batch-size", "8"]
 
 
 @pytest.fixture(scope="module")
 def server(sst2_checkpoint: Path, tmp_path_factory: pytest.TempPathFactory):
     key_file = tmp_path_factory.mktemp("key") / "key.txt"
-    key_file.write_text(KEY + "\n")
+    key_file.write_text(KEY + "\n", encoding="utf-8")
     with running_server(str(sst2_checkpoint), [*LIMITS, "--api-key-file", str(key_file)]) as process:
         yield process
 
 
-def post(server, body: bytes | None = None, key: str | None = KEY, **kwargs) -> httpx.Response:
-    headers = {"content-type": "application/json", **({"authorization": f"Bearer {key}"} if key else {})}
-    return httpx.post(f"{server.url}/predict", content=body, headers=headers, timeout=30, **kwargs)
+def bearer(key: str, encoding: str = "utf-8") -> dict[str, bytes]:
+    return {"authorization": b"Bearer " + key.encode(encoding)}
+
+
+def post(server, body: bytes | None = None, key: str | None = KEY, headers: dict | None = None) -> httpx.Response:
+    headers = {"content-type": "application/json", **(bearer(key) if key else {}), **(headers or {})}
+    return httpx.post(f"{server.url}/predict", content=body, headers=headers, timeout=30)
+
+
+def port_of(server) -> int:
+    return int(server.url.rsplit(":", 1)[1])
 
 
 def metric(server, endpoint: str, status: str) -> float:
@@ -51,9 +61,68 @@ def test_missing_or_wrong_api_key_is_401(server) -> None:
     body = json.dumps({"texts": ["a charming film"]}).encode()
     assert post(server, body, key=None).status_code == 401
     assert post(server, body, key="wrong").status_code == 401
-    response = httpx.post(f"{server.url}/predict", content=body, headers={"x-api-key": KEY})
+    response = httpx.post(f"{server.url}/predict", content=body, headers={"x-api-key": KEY.encode()})
     assert response.status_code == 200
     assert post(server, b"{broken", key=None).status_code == 401, "no key: nothing about the body is revealed"
+
+
+def test_a_non_ascii_key_is_compared_as_the_utf8_bytes_the_client_sent(server) -> None:
+    body = json.dumps({"texts": ["a charming film"]}).encode()
+    assert post(server, body).status_code == 200  # post() sends the key as UTF-8
+    headers = {"content-type": "application/json", **bearer(KEY, "latin-1")}  # the same text, other bytes
+    assert httpx.post(f"{server.url}/predict", content=body, headers=headers).status_code == 401
+
+
+@pytest.mark.parametrize(("path", "status"), [("/predict", b"401"), ("/nowhere", b"401"), ("/health", b"405")])
+def test_without_the_key_no_body_is_waited_for(server, path: str, status: bytes) -> None:
+    """A caller without the key who sends headers and the start of a body hears the answer at once: the server does
+    not wait for (and buffer) the rest, not even on the open `/health`."""
+    with socket.create_connection(("127.0.0.1", port_of(server)), timeout=5) as client:
+        client.sendall(
+            f"POST {path} HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\n".encode()
+            + b'content-length: 3000\r\n\r\n{"texts": ["a'
+        )
+        answer = client.recv(4096)
+    assert answer.startswith(b"HTTP/1.1 " + status), answer
+
+
+def test_no_schema_or_docs_are_served(server) -> None:
+    for path in ("/openapi.json", "/docs", "/redoc"):
+        assert httpx.get(f"{server.url}{path}").status_code == 401, path
+        assert httpx.get(f"{server.url}{path}", headers=bearer(KEY)).status_code == 404, path
+
+
+@pytest.mark.parametrize("host", ["localhost", "127.0.0.1", "[::1]", "LOCALHOST"])
+def test_loopback_host_names_are_served(server, host: str) -> None:
+    response = httpx.get(f"{server.url}/health", headers={"host": f"{host}:{port_of(server)}"})
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("host", ["attacker.example", "attacker.example:80", "127.0.0.1.attacker.example", "[::2]"])
+def test_other_host_names_are_refused_dns_rebinding(server, host: str) -> None:
+    before = metric(server, "/health", "400")
+    response = httpx.get(f"{server.url}/health", headers={"host": host})
+    assert response.status_code == 400
+    assert "--allowed-hosts" in response.json()["detail"]
+    assert post(server, b'{"texts": ["a"]}', headers={"host": host}).status_code == 400, "even with the key"
+    assert metric(server, "/health", "400") == before + 1
+
+
+def test_a_client_that_hangs_up_is_counted_as_499_not_as_a_server_error(server) -> None:
+    hung_up, errors = metric(server, "/predict", "499"), metric(server, "/predict", "500")
+    with socket.create_connection(("127.0.0.1", port_of(server)), timeout=5) as client:
+        client.sendall(
+            b"POST /predict HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\n"
+            + b"authorization: Bearer "
+            + KEY.encode()
+            + b'\r\ncontent-length: 300\r\n\r\n{"texts": ["a'
+        )
+        time.sleep(0.5)  # let the server take the headers in: the request is then waiting for its body
+    deadline = time.monotonic() + 10
+    while metric(server, "/predict", "499") == hung_up and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert metric(server, "/predict", "499") == hung_up + 1
+    assert metric(server, "/predict", "500") == errors
 
 
 BAD_REQUESTS = {
@@ -83,7 +152,7 @@ def test_chunked_oversize_body_without_content_length_is_413(server) -> None:
         for _ in range(10):
             yield b"x" * 1000
 
-    response = httpx.post(f"{server.url}/predict", content=chunks(), headers={"authorization": f"Bearer {KEY}"})
+    response = httpx.post(f"{server.url}/predict", content=chunks(), headers=bearer(KEY))
     assert response.status_code == 413
 
 
@@ -112,7 +181,10 @@ def test_loadtest_records_throughput_and_latency_and_4xx_for_broken_requests(sst
     data = tmp_path / "texts.tsv"
     data.write_text("sentence\n" + "\n".join(POSITIVE_TEXTS + NEGATIVE_TEXTS) + "\n")
     output = tmp_path / "load.json"
+    key_file = tmp_path / "key.txt"
+    key_file.write_text(KEY, encoding="utf-8")  # the load test sends a non-ASCII key as UTF-8 too
     argv = [str(sst2_checkpoint), "--concurrency", "4", "--requests", "40", "--duration", "60", "--bad-every", "5"]
+    argv += ["--api-key-file", str(key_file)]
     assert loadtest_main([*argv, "--data", str(data), "--output", str(output)]) == 0
     record = json.loads(output.read_text())
     assert record["statuses"] == {"200": 32}
@@ -123,6 +195,7 @@ def test_loadtest_records_throughput_and_latency_and_4xx_for_broken_requests(sst
     assert record["throughput_requests_per_sec"] > 0 and record["command"].startswith("encoderlab-loadtest")
 
 
-def test_loadtest_refuses_a_non_loopback_url(capsys) -> None:
+def test_loadtest_refuses_a_non_loopback_url(capsys, tmp_path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)  # as in a fresh clone: no data/ to read texts from; the URL is checked first
     assert loadtest_main(["--url", "http://10.0.0.1:8000", "--requests", "1"]) == 2
     assert "not a loopback address" in capsys.readouterr().err

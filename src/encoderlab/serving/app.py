@@ -3,28 +3,32 @@
 `/predict` takes `{"texts": ["...", ...]}` and answers `{"predictions": [...]}` in the same order, one record per text
 as `encoderlab-predict` prints them. Limits (texts per request, characters per text, body bytes) answer 413/422 with
 a one-line `detail`; malformed JSON is 400 and wrong types 422. `/health` and `/metrics` need no key (probes and
-scrapers), `/predict` does when the service was given one.
+scrapers); every other path does when the service was given one. There is no `/openapi.json` or `/docs`: the body
+is parsed by hand, so the schema would say nothing useful, and an open schema would map the service for anyone.
+
+The middlewares, outermost first: metrics (counts every answer below it), Host allow-list (400), API key (401, from
+the headers: no body byte is read for a caller without the key), body limits (413 size, 408 deadline), the app.
 """
 
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, ConfigDict, StrictStr, ValidationError
 
 from encoderlab.inference.predictor import Predictor
-from encoderlab.serving.auth import key_checker
+from encoderlab.serving.auth import ApiKeyMiddleware
 from encoderlab.serving.batcher import ContinuousBatcher
-from encoderlab.serving.limits import BodySizeLimit
-from encoderlab.serving.metrics import ServiceMetrics
+from encoderlab.serving.hosts import LOOPBACK_NAMES, TrustedHostMiddleware
+from encoderlab.serving.limits import BodyLimits
+from encoderlab.serving.metrics import MetricsMiddleware, ServiceMetrics
 
 log = logging.getLogger("encoderlab.serve")
 ENDPOINTS = ("/predict", "/health", "/metrics")
@@ -36,39 +40,14 @@ class ServeSettings:
     max_chars: int = 2000  # per text
     max_body_bytes: int = 1_000_000
     batch_size: int = 64  # texts per model call (requests are batched together up to this)
+    body_timeout: float = 30.0  # seconds for a request's body to arrive once its headers are in
     api_key: str | None = None
+    allowed_hosts: list[str] = field(default_factory=lambda: list(LOOPBACK_NAMES))  # Host headers served; "*": any
 
 
 class PredictRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     texts: list[StrictStr]
-
-
-class MetricsMiddleware:
-    """Counts every response (including the 413s of the size limit inside it) and times it, by endpoint."""
-
-    def __init__(self, app: Any, metrics: ServiceMetrics) -> None:
-        self.app = app
-        self.metrics = metrics
-
-    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        endpoint = scope["path"] if scope["path"] in ENDPOINTS else "other"
-        status = {"code": 500}
-        started = time.perf_counter()
-
-        async def record_status(message: dict) -> None:
-            if message["type"] == "http.response.start":
-                status["code"] = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, record_status)
-        finally:
-            self.metrics.latency.labels(endpoint).observe(time.perf_counter() - started)
-            self.metrics.requests.labels(endpoint, str(status["code"])).inc()
 
 
 def parse_request(body: bytes) -> PredictRequest:
@@ -109,10 +88,10 @@ def create_app(predictor: Predictor, settings: ServeSettings) -> FastAPI:
         await batcher.stop()
         log.info("shut down cleanly: every accepted request was answered")
 
-    app = FastAPI(title="encoderlab", lifespan=lifespan, docs_url=None, redoc_url=None)
+    app = FastAPI(title="encoderlab", lifespan=lifespan, openapi_url=None, docs_url=None, redoc_url=None)
+    app.state.metrics = metrics  # the connection guards (serving/connections.py) count into the same registry
 
-    # The body is parsed inside the handler, after the key check: a caller without a key learns nothing else.
-    @app.post("/predict", dependencies=[Depends(key_checker(settings.api_key))])
+    @app.post("/predict")
     async def predict(request: Request) -> dict[str, Any]:
         texts = parse_request(await request.body()).texts
         check_limits(texts, settings)
@@ -128,6 +107,10 @@ def create_app(predictor: Predictor, settings: ServeSettings) -> FastAPI:
     async def prometheus_metrics() -> Response:
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
-    app.add_middleware(MetricsMiddleware, metrics=metrics)  # added last = outermost: it sees the 413s too
+    # Added innermost first: each add_middleware wraps everything added before it.
+    limits = {"max_bytes": settings.max_body_bytes, "timeout": settings.body_timeout, "body_paths": ("/predict",)}
+    app.add_middleware(BodyLimits, **limits)
+    app.add_middleware(ApiKeyMiddleware, api_key=settings.api_key)
+    app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.allowed_hosts)
+    app.add_middleware(MetricsMiddleware, metrics=metrics, endpoints=ENDPOINTS)
     return app
