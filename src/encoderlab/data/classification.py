@@ -19,7 +19,6 @@ from tokenizers import Tokenizer
 from torch.utils.data import DataLoader, SequentialSampler
 
 from encoderlab.data.collate import ClassificationCollator
-from encoderlab.data.sampler import LengthBucketBatchSampler, SeededRandomSampler
 from encoderlab.data.split_loaders import SplitDataModule
 from encoderlab.data.tokenizer import CLS, PAD, SEP, TokenizerSettings, load_or_train
 from encoderlab.data.validation import drop_empty_texts
@@ -225,14 +224,9 @@ class TextClassificationDataModule(SplitDataModule):
         }
         if not train:
             return DataLoader(dataset, batch_size=self.eval_batch_size, sampler=SequentialSampler(dataset), **common)
-        sampler = SeededRandomSampler(dataset, seed=self.seed)
-        if self.length_bucketing:
-            lengths = [len(ids) for ids in dataset["input_ids"]]
-            batch_sampler = LengthBucketBatchSampler(
-                sampler, self.batch_size, drop_last=False, lengths=lengths, seed=self.seed
-            )
-            return DataLoader(dataset, batch_sampler=batch_sampler, **common)
-        return DataLoader(dataset, batch_size=self.batch_size, sampler=sampler, **common)
+        lengths = [len(ids) for ids in dataset["input_ids"]] if self.length_bucketing else None
+        batches = self.train_batches(dataset, self.batch_size, lengths=lengths)
+        return DataLoader(dataset, batch_sampler=batches, **common)
 
 
 def encode_texts(
