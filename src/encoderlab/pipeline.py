@@ -25,7 +25,7 @@ from omegaconf import DictConfig, OmegaConf, open_dict
 
 from encoderlab.callbacks import AtomicCheckpointIO, SaveOnInterrupt
 from encoderlab.checkpoints import check_compatible, resolve_checkpoint
-from encoderlab.config_checks import check_combinations, check_types, parameter_types
+from encoderlab.config_checks import check_combinations, check_types, check_values, parameter_types
 from encoderlab.data.split_loaders import SplitDataModule
 from encoderlab.distributed import patch_lightning_ddp_launcher, reset_distributed_state, snapshot_distributed_env
 from encoderlab.errors import ConfigError
@@ -174,6 +174,7 @@ def run(cfg: DictConfig) -> dict[str, float]:
     commit = git_commit()  # now, before the tree can change under a long run
     check_model_fits_task(cfg)
     check_types(cfg)
+    check_values(cfg)
     check_combinations(cfg)
     ckpt_path = resolve_checkpoint(cfg.get("ckpt_path"), cfg.paths.log_dir, cfg.run_name)
     if HydraConfig.initialized():
