@@ -35,8 +35,9 @@ class SignalAtBatch(L.Callback):
 
 
 class RecordBatches(L.Callback):
-    """Appends `epoch batch_idx digest` per training batch to `path`: what a run trained on, in order (the digest
-    covers every tensor of the batch, so a dynamic mask drawn from another RNG state shows too)."""
+    """Appends `epoch batch_idx digest` per training batch to `path` (`path.rank<N>` for DDP ranks > 0): what a run
+    trained on, in order (the digest covers every tensor of the batch, so a dynamic mask drawn from another RNG state
+    shows too)."""
 
     def __init__(self, path: str) -> None:
         self.path = path
@@ -46,7 +47,8 @@ class RecordBatches(L.Callback):
         for key in sorted(batch):
             if isinstance(batch[key], torch.Tensor):
                 digest.update(key.encode() + batch[key].cpu().numpy().tobytes())
-        with open(self.path, "a") as handle:
+        path = self.path if trainer.global_rank == 0 else f"{self.path}.rank{trainer.global_rank}"
+        with open(path, "a") as handle:
             handle.write(f"{trainer.current_epoch} {batch_idx} {digest.hexdigest()[:16]}\n")
 
 

@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import re
 import signal
+import subprocess
 import time
 import warnings
 from pathlib import Path
 
 import pytest
 import torch
+from lightning.fabric.utilities.data import _replace_dunder_methods, _set_sampler_epoch
+from lightning.pytorch.trainer.connectors.data_connector import _get_distributed_sampler
+from lightning.pytorch.trainer.states import RunningStage
+from lightning.pytorch.utilities.data import _update_dataloader
+from torch.utils.data import BatchSampler, DataLoader
 
+from encoderlab.data.sst2 import SST2DataModule
 from encoderlab.errors import TrainingInterrupted
 from encoderlab.pipeline import run
 from tests.test_interrupt import start
@@ -151,4 +158,61 @@ def test_sigterm_to_a_real_train_py_mid_epoch_then_resume_matches_the_straight_r
         f"1 {step - 32} "
     )
     assert lines(tmp_path / "first.txt") + lines(tmp_path / "resumed.txt") == lines(tmp_path / "straight.txt")
+    assert max_difference(weights(tmp_path / "straight" / "checkpoints" / "last.ckpt"), weights(last)) <= 1e-6
+
+
+def rank_batches(datamodule: SST2DataModule, rank: int, epochs: range) -> list[list[list[int]]]:
+    """The index batches rank `rank` of 2 draws per epoch, its loader prepared the way Lightning prepares it under DDP
+    (arguments captured when the hook runs, a `DistributedSampler` swapped in, the batch sampler re-instantiated)."""
+    with _replace_dunder_methods(DataLoader, "dataset"), _replace_dunder_methods(BatchSampler):  # as Lightning does
+        loader = datamodule.train_dataloader()
+    sampler = _get_distributed_sampler(loader, shuffle=True, overfit_batches=0, num_replicas=2, rank=rank, seed=7)
+    loader = _update_dataloader(loader, sampler, mode=RunningStage.TRAINING)
+    passes = []
+    for epoch in epochs:
+        _set_sampler_epoch(loader, epoch)
+        passes.append(list(loader.batch_sampler))
+    return passes
+
+
+@pytest.mark.parametrize("bucketing", [True, False], ids=["bucketed", "unbucketed"])
+def test_under_ddp_each_rank_resumes_at_its_next_batch(tiny_data_dir: Path, tmp_path: Path, bucketing: bool) -> None:
+    def datamodule(position: dict | None = None) -> SST2DataModule:
+        data = SST2DataModule(
+            name="sst2", data_dir=str(tiny_data_dir), cache_dir=str(tmp_path), tokenizer={"vocab_size": 200},
+            batch_size=16, length_bucketing=bucketing, seed=7,
+        )  # fmt: skip
+        data.setup("fit")
+        if position is not None:
+            data.load_state_dict({"train_position": position})
+        return data
+
+    for rank in (0, 1):
+        straight = rank_batches(datamodule(), rank, range(3))
+        resumed = rank_batches(datamodule({"epoch": 1, "batch": 3}), rank, range(1, 3))
+        assert len(straight[1]) == 8 and resumed[0] == straight[1][3:], f"rank {rank}: epoch 1 from its batch 3"
+        assert resumed[1] == straight[2], f"rank {rank}: the next epoch whole"
+
+
+@pytest.mark.slow
+def test_ddp_run_interrupted_mid_epoch_resumes_on_every_rank(tmp_path: Path, tiny_data_dir: Path) -> None:
+    ddp = ["trainer=ddp_cpu", "trainer.max_epochs=2", "test=false"]  # 256 / (8 x 2 ranks): 16 batches per epoch
+
+    def train(name: str, *overrides: str) -> subprocess.Popen:
+        record_to = record(tmp_path / f"{name}.txt")
+        return start(tmp_path, tiny_data_dir, *ddp, *record_to, f"hydra.run.dir={tmp_path / name}", *overrides)
+
+    straight = train("straight")
+    _, stderr = straight.communicate(timeout=600)
+    assert straight.returncode == 0, stderr[-3000:]
+    first = train("first", *signal_at(0, 5))
+    _, stderr = first.communicate(timeout=600)
+    assert first.returncode == 128 + signal.SIGTERM and "SIGTERM at step 6 (epoch 0)" in stderr, stderr[-3000:]
+    last = tmp_path / "first" / "checkpoints" / "last.ckpt"
+    resumed = train("first", f"ckpt_path={last}")  # into the same dir, now that its run has ended
+    _, stderr = resumed.communicate(timeout=600)
+    assert resumed.returncode == 0, stderr[-3000:]
+    for suffix in ("", ".rank1"):
+        straight_batches = lines(tmp_path / f"straight.txt{suffix}")
+        assert len(straight_batches) == 32 and lines(tmp_path / f"first.txt{suffix}") == straight_batches, suffix
     assert max_difference(weights(tmp_path / "straight" / "checkpoints" / "last.ckpt"), weights(last)) <= 1e-6
