@@ -137,7 +137,7 @@ def test_a_live_runs_dir_is_refused_in_one_line_and_reusable_once_it_ends(tmp_pa
     assert (run_dir / "summary.json").exists()
 
 
-def test_the_lock_outlives_nothing_but_its_process(tmp_path: Path) -> None:
+def test_the_lock_is_held_while_its_process_lives_and_gone_once_it_dies(tmp_path: Path) -> None:
     holder = subprocess.Popen(
         [sys.executable, "-c", f"from encoderlab.run_dirs import lock_dir; lock_dir({str(tmp_path)!r}, 'x'); input()"],
         stdin=subprocess.PIPE,
