@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
+import signal as signal_module
+import time
+
 import lightning as L
+import torch
 
 
 class StopAfterEpochs(L.Callback):
@@ -14,3 +20,55 @@ class StopAfterEpochs(L.Callback):
     def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         if trainer.current_epoch + 1 >= self.epochs:
             trainer.should_stop = True
+
+
+class SignalAtBatch(L.Callback):
+    """Sends this process `signal` just before training batch `batch` of epoch `epoch`: a pre-emption at a chosen
+    point, caught by the real handler (`SaveOnInterrupt` stops after that batch)."""
+
+    def __init__(self, epoch: int, batch: int, signal: str = "SIGTERM") -> None:
+        self.epoch, self.batch, self.signal = epoch, batch, getattr(signal_module, signal)
+
+    def on_train_batch_start(self, trainer: L.Trainer, pl_module: L.LightningModule, batch, batch_idx: int) -> None:
+        if trainer.current_epoch == self.epoch and batch_idx == self.batch:
+            os.kill(os.getpid(), self.signal)
+
+
+class RecordBatches(L.Callback):
+    """Appends `epoch batch_idx digest` per training batch to `path` (`path.rank<N>` for DDP ranks > 0): what a run
+    trained on, in order (the digest covers every tensor of the batch, so a dynamic mask drawn from another RNG state
+    shows too)."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def on_train_batch_start(self, trainer: L.Trainer, pl_module: L.LightningModule, batch, batch_idx: int) -> None:
+        digest = hashlib.sha1()
+        for key in sorted(batch):
+            if isinstance(batch[key], torch.Tensor):
+                digest.update(key.encode() + batch[key].cpu().numpy().tobytes())
+        path = self.path if trainer.global_rank == 0 else f"{self.path}.rank{trainer.global_rank}"
+        with open(path, "a") as handle:
+            handle.write(f"{trainer.current_epoch} {batch_idx} {digest.hexdigest()[:16]}\n")
+
+
+class RecordProgressBar(L.Callback):
+    """Appends `description|total|n` of the training progress bar before each training batch to `path`."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def on_train_batch_start(self, trainer: L.Trainer, pl_module: L.LightningModule, batch, batch_idx: int) -> None:
+        bar = trainer.progress_bar_callback.train_progress_bar
+        with open(self.path, "a") as handle:
+            handle.write(f"{bar.desc}|{bar.total}|{bar.n}\n")
+
+
+class SlowDown(L.Callback):
+    """Sleeps `seconds` after each training batch, so a signal sent from outside lands where the test expects."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+
+    def on_train_batch_end(self, *args) -> None:
+        time.sleep(self.seconds)

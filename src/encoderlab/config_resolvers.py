@@ -4,11 +4,15 @@
   multirun's sweeper resolves `hydra.sweep.dir`, because Hydra's config is set only once the first job starts.
 - `${run_group:<sweep_name>,<data>}`: the W&B group, `<data>` for a single run and `<sweep_name>-<data>` for every job
   of a multirun, so the jobs of one sweep land together in W&B.
+- `${run_id:}`: six hex digits drawn once per process, the end of every run and sweep dir name: runs started in the
+  same second (with the same seed) get dirs of their own, and every job of one multirun sees the same value.
 """
 
 from __future__ import annotations
 
+import functools
 import os
+import secrets
 
 import torch
 from hydra.core.hydra_config import HydraConfig
@@ -27,9 +31,19 @@ def run_group(sweep_name: str, data_name: str) -> str:
     return f"{sweep_name}-{data_name}" if multirun else data_name
 
 
+@functools.cache
+def run_id() -> str:
+    return secrets.token_hex(3)
+
+
 def register_resolvers() -> None:
     # `optimizer.fused: ${cuda_available:}`: the fused AdamW kernel (one launch for all parameters) where there is a GPU
-    resolvers = (("launch_dir", launch_dir), ("run_group", run_group), ("cuda_available", torch.cuda.is_available))
+    resolvers = (
+        ("launch_dir", launch_dir),
+        ("run_group", run_group),
+        ("run_id", run_id),
+        ("cuda_available", torch.cuda.is_available),
+    )
     for name, resolver in resolvers:
         if not OmegaConf.has_resolver(name):
             OmegaConf.register_new_resolver(name, resolver)

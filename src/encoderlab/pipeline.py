@@ -7,9 +7,11 @@ import json
 import logging
 import os
 import platform
+import shlex
 import subprocess
 import sys
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +25,8 @@ from omegaconf import DictConfig, OmegaConf, open_dict
 
 from encoderlab.callbacks import AtomicCheckpointIO, SaveOnInterrupt
 from encoderlab.checkpoints import check_compatible, resolve_checkpoint
-from encoderlab.config_checks import check_combinations, check_types, parameter_types
+from encoderlab.config_checks import check_combinations, check_types, check_values, parameter_types
+from encoderlab.data.split_loaders import SplitDataModule
 from encoderlab.distributed import patch_lightning_ddp_launcher, reset_distributed_state, snapshot_distributed_env
 from encoderlab.errors import ConfigError
 from encoderlab.hardware.precision import precision_reason, resolve_precision, trainer_precision
@@ -33,6 +36,8 @@ from encoderlab.pretrained import check_architecture, load_encoder_weights, save
 log = logging.getLogger(__name__)
 
 CONF_DIR = Path(__file__).resolve().parents[2] / "conf"
+# Lightning's warning when a checkpoint ends mid-epoch and the loader itself is not stateful
+NOT_RESUMABLE_WARNING = "You're resuming from a checkpoint that ended before the epoch ended"
 
 
 def models_of_family(families: tuple[str, ...]) -> list[str]:
@@ -111,11 +116,17 @@ def device_description() -> str:
     )
 
 
-def command_line() -> str:
+def override_key(override: str) -> str:
+    """`+optimizer.foo=1` -> `optimizer.foo`."""
+    return override.split("=", 1)[0].lstrip("+~")
+
+
+def command_line(without: tuple[str, ...] = ()) -> str:
+    """This run's command, ready to paste into a shell; `without`: keys whose overrides are left out."""
     if HydraConfig.initialized():
-        overrides = HydraConfig.get().overrides.task
-        return " ".join(["python train.py", *overrides])
-    return " ".join(sys.argv)
+        overrides = [o for o in HydraConfig.get().overrides.task if override_key(o) not in without]
+        return shlex.join(["python", "train.py", *overrides])
+    return shlex.join(sys.argv)
 
 
 def build_callbacks(cfg: DictConfig, has_logger: bool, resume_from: Path | None) -> list[L.Callback]:
@@ -123,8 +134,8 @@ def build_callbacks(cfg: DictConfig, has_logger: bool, resume_from: Path | None)
     if not has_logger:  # LearningRateMonitor refuses to run without a logger
         callbacks = [c for c in callbacks if not isinstance(c, LearningRateMonitor)]
     for callback in callbacks:
-        if isinstance(callback, SaveOnInterrupt):
-            callback.resume_hint = command_line()
+        if isinstance(callback, SaveOnInterrupt):  # it adds the checkpoint it writes
+            callback.resume_hint = command_line(without=("ckpt_path",))
         if isinstance(callback, ModelCheckpoint) and resume_from is not None:
             # a resumed run keeps writing into its checkpoint folder, so best-k tracking and last.ckpt carry on
             callback.dirpath = str(resume_from.parent)
@@ -176,6 +187,7 @@ def run(cfg: DictConfig) -> dict[str, float]:
     commit = git_commit()  # now, before the tree can change under a long run
     check_model_fits_task(cfg)
     check_types(cfg)
+    check_values(cfg)
     check_combinations(cfg)
     ckpt_path = resolve_checkpoint(cfg.get("ckpt_path"), cfg.paths.log_dir, cfg.run_name)
     if HydraConfig.initialized():
@@ -243,7 +255,10 @@ def run(cfg: DictConfig) -> dict[str, float]:
         tokenizer.save(str(output_dir / "tokenizer.json"))
 
     try:
-        trainer.fit(task, datamodule=datamodule, ckpt_path=ckpt_path)
+        with warnings.catch_warnings():
+            if isinstance(datamodule, SplitDataModule):  # its checkpoint state resumes the train loader mid-epoch
+                warnings.filterwarnings("ignore", message=NOT_RESUMABLE_WARNING)
+            trainer.fit(task, datamodule=datamodule, ckpt_path=ckpt_path)
         metrics = {k: float(v) for k, v in trainer.callback_metrics.items()}
         best = checkpoint_cb.best_model_path if checkpoint_cb is not None else ""
         if cfg.get("test", True):

@@ -69,3 +69,14 @@ def test_the_data_module_batches_by_budget(make_cfg) -> None:
         assert batch["input_ids"].numel() <= 200
         seen += batch["input_ids"].shape[0]
     assert seen == len(datamodule.datasets["train"])
+
+
+def test_a_resumed_sampler_skips_the_batches_already_trained() -> None:
+    lengths = [random.Random(2).randint(1, 30) for _ in range(300)]
+    straight = sampler_over(lengths, 128)
+    straight.set_epoch(1)
+    resumed = TokenBudgetBatchSampler(
+        SeededRandomSampler(lengths, seed=3), 8, False, lengths, 128, seed=3, start_epoch=1, start_batch=4
+    )
+    assert list(resumed) == list(straight)[4:]
+    assert list(resumed) == list(straight)  # the next pass is a whole epoch again

@@ -5,6 +5,7 @@ from encoderlab.callbacks.data_wait import DataWait
 from encoderlab.callbacks.figures import ClassificationFigures
 from encoderlab.callbacks.interrupt import SaveOnInterrupt
 from encoderlab.callbacks.non_finite import StopOnNonFiniteLoss
+from encoderlab.callbacks.progress import ResumableProgressBar
 from encoderlab.callbacks.rng_state import RNGState
 from encoderlab.callbacks.speed import TrainingSpeed
 
@@ -13,6 +14,7 @@ __all__ = [
     "ClassificationFigures",
     "DataWait",
     "RNGState",
+    "ResumableProgressBar",
     "SaveOnInterrupt",
     "StopOnNonFiniteLoss",
     "TrainingSpeed",

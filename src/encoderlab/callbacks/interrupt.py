@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 import signal
 import threading
 from pathlib import Path
@@ -67,7 +68,7 @@ class SaveOnInterrupt(L.Callback):
         name = signal.Signals(signum).name
         raise TrainingInterrupted(
             f"{name} at step {trainer.global_step} (epoch {trainer.current_epoch}): saved a resumable checkpoint "
-            f"{path}; resume with: {self.resume_hint} ckpt_path={path}",
+            f"{path}; resume with: {self.resume_hint} {shlex.quote(f'ckpt_path={path}')}",
             signum,
         )
 

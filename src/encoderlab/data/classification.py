@@ -19,9 +19,7 @@ from tokenizers import Tokenizer
 from torch.utils.data import DataLoader, SequentialSampler
 
 from encoderlab.data.collate import ClassificationCollator
-from encoderlab.data.sampler import SeededRandomSampler
 from encoderlab.data.split_loaders import SplitDataModule
-from encoderlab.data.token_budget import bucketed_batch_sampler
 from encoderlab.data.tokenizer import CLS, PAD, SEP, TokenizerSettings, load_or_train
 from encoderlab.data.validation import CHARS_PER_TOKEN, cap_texts, drop_empty_texts
 from encoderlab.errors import ConfigError, UserError
@@ -246,14 +244,11 @@ class TextClassificationDataModule(SplitDataModule):
         }
         if not train:
             return DataLoader(dataset, batch_size=self.eval_batch_size, sampler=SequentialSampler(dataset), **common)
-        sampler = SeededRandomSampler(dataset, seed=self.seed)
-        if self.length_bucketing:
-            lengths = [len(ids) for ids in dataset["input_ids"]]
-            batch_sampler = bucketed_batch_sampler(
-                sampler, self.batch_size, lengths, self.seed, self.max_tokens, self.pad_to_multiple_of
-            )
-            return DataLoader(dataset, batch_sampler=batch_sampler, **common)
-        return DataLoader(dataset, batch_size=self.batch_size, sampler=sampler, **common)
+        lengths = [len(ids) for ids in dataset["input_ids"]] if self.length_bucketing else None
+        batches = self.train_batches(
+            dataset, self.batch_size, lengths=lengths, max_tokens=self.max_tokens, multiple_of=self.pad_to_multiple_of
+        )
+        return DataLoader(dataset, batch_sampler=batches, **common)
 
 
 def encode_texts(

@@ -27,7 +27,6 @@ from torch.utils.data import DataLoader, Dataset, SequentialSampler
 
 from encoderlab.data.disk_cache import load_or_build
 from encoderlab.data.masking import MaskedLMCollator, mask_tokens
-from encoderlab.data.sampler import SeededRandomSampler
 from encoderlab.data.split_loaders import SplitDataModule
 from encoderlab.data.text_lines import read_text_lines
 from encoderlab.data.tokenizer import CLS, MASK, PAD, SEP, UNK, TokenizerSettings, files_fingerprint, load_or_train
@@ -316,15 +315,14 @@ class TextCorpusDataModule(SplitDataModule):
 
     def _loader(self, split: str, train: bool) -> DataLoader:
         dataset = self.datasets[split]
-        sampler = SeededRandomSampler(dataset, seed=self.seed) if train else SequentialSampler(dataset)
-        return DataLoader(
-            dataset,
-            batch_size=self.batch_size if train else self.eval_batch_size,
-            sampler=sampler,
-            collate_fn=self.make_collator(),
-            num_workers=self.num_workers,
-            pin_memory=self.pin_memory,
-            persistent_workers=self.num_workers > 0,
-            drop_last=train and len(dataset) > self.batch_size,
-            generator=torch.Generator().manual_seed(self.seed),
-        )
+        common = {
+            "collate_fn": self.make_collator(),
+            "num_workers": self.num_workers,
+            "pin_memory": self.pin_memory,
+            "persistent_workers": self.num_workers > 0,
+            "generator": torch.Generator().manual_seed(self.seed),
+        }
+        if not train:
+            return DataLoader(dataset, batch_size=self.eval_batch_size, sampler=SequentialSampler(dataset), **common)
+        batches = self.train_batches(dataset, self.batch_size, drop_last=len(dataset) > self.batch_size)
+        return DataLoader(dataset, batch_sampler=batches, **common)

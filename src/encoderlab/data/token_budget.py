@@ -41,7 +41,8 @@ def cut_by_budget(
 
 class TokenBudgetBatchSampler(LengthBucketBatchSampler):
     """`LengthBucketBatchSampler` whose batches hold up to `max_tokens` padded tokens instead of `batch_size`
-    sequences. `batch_size` only sizes the sorting pools (`batch_size * pool_batches` indices each)."""
+    sequences. `batch_size` only sizes the sorting pools (`batch_size * pool_batches` indices each). Resumes
+    mid-epoch like its base: the epoch's batches are a function of (seed, epoch) only."""
 
     def __init__(
         self,
@@ -53,42 +54,25 @@ class TokenBudgetBatchSampler(LengthBucketBatchSampler):
         pool_batches: int = 50,
         seed: int = 0,
         pad_to_multiple_of: int | None = None,
+        start_epoch: int = 0,
+        start_batch: int = 0,
     ) -> None:
-        super().__init__(sampler, batch_size, drop_last, lengths, pool_batches, seed)
+        super().__init__(sampler, batch_size, drop_last, lengths, pool_batches, seed, start_epoch, start_batch)
         if max_tokens <= 0:
             raise ValueError(f"max_tokens must be positive, got {max_tokens}")
         self.max_tokens = max_tokens
         self.pad_to_multiple_of = pad_to_multiple_of
 
-    def epoch_batches(self) -> list[list[int]]:
-        """This epoch's batches in the order they are drawn (a function of seed and epoch only)."""
-        generator = torch.Generator().manual_seed(self.seed + self.epoch)
+    def epoch_batches(self) -> Iterator[list[int]]:
+        """This epoch's batches in the order they are drawn."""
+        generator = torch.Generator().manual_seed(self.seed + self.current_epoch)
         indices = list(self.sampler)
         pool_size = self.batch_size * self.pool_batches
         batches: list[list[int]] = []
         for start in range(0, len(indices), pool_size):
             pool = sorted(indices[start : start + pool_size], key=lambda i: self.lengths[i])
             batches += cut_by_budget(pool, self.lengths, self.max_tokens, self.pad_to_multiple_of)
-        return [batches[position] for position in torch.randperm(len(batches), generator=generator).tolist()]
-
-    def __iter__(self) -> Iterator[list[int]]:
-        yield from self.epoch_batches()
+        return iter([batches[position] for position in torch.randperm(len(batches), generator=generator).tolist()])
 
     def __len__(self) -> int:
-        return len(self.epoch_batches())
-
-
-def bucketed_batch_sampler(
-    sampler: Sampler[int],
-    batch_size: int,
-    lengths: Sequence[int],
-    seed: int,
-    max_tokens: int | None = None,
-    pad_to_multiple_of: int | None = None,
-) -> LengthBucketBatchSampler:
-    """The training batch sampler: by token budget when `max_tokens` is set, else `batch_size` sequences."""
-    if max_tokens:
-        return TokenBudgetBatchSampler(
-            sampler, batch_size, False, lengths, max_tokens, seed=seed, pad_to_multiple_of=pad_to_multiple_of
-        )
-    return LengthBucketBatchSampler(sampler, batch_size, drop_last=False, lengths=lengths, seed=seed)
+        return sum(1 for _ in self.epoch_batches())

@@ -11,15 +11,15 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 
+import torch
 from datasets import Dataset, DatasetDict
 from tokenizers import Tokenizer
-from torch.utils.data import DataLoader, RandomSampler, SequentialSampler
+from torch.utils.data import DataLoader, SequentialSampler
 
 from encoderlab.data.collate import TranslationCollator
 from encoderlab.data.sources import local_or_hub
 from encoderlab.data.split_loaders import SplitDataModule
 from encoderlab.data.text_lines import read_text_lines
-from encoderlab.data.token_budget import bucketed_batch_sampler
 from encoderlab.data.tokenizer import (
     BOS,
     EOS,
@@ -230,16 +230,16 @@ class TranslationDataModule(SplitDataModule):
             "num_workers": self.num_workers,
             "pin_memory": self.pin_memory,
             "persistent_workers": self.num_workers > 0,
+            # its own generator, so creating an iterator never draws from the global RNG (see classification.py)
+            "generator": torch.Generator().manual_seed(self.seed),
         }
-        if train and self.length_bucketing:
+        if not train:
+            return DataLoader(dataset, batch_size=self.eval_batch_size, sampler=SequentialSampler(dataset), **common)
+        lengths = None
+        if self.length_bucketing:
             lengths = [max(len(s), len(t)) for s, t in zip(dataset["src_ids"], dataset["tgt_ids"], strict=True)]
-            batch_sampler = bucketed_batch_sampler(
-                RandomSampler(dataset), self.batch_size, lengths, self.seed, self.max_tokens
-            )
-            return DataLoader(dataset, batch_sampler=batch_sampler, **common)
-        sampler = RandomSampler(dataset) if train else SequentialSampler(dataset)
-        batch_size = self.batch_size if train else self.eval_batch_size
-        return DataLoader(dataset, batch_size=batch_size, sampler=sampler, **common)
+        batches = self.train_batches(dataset, self.batch_size, lengths=lengths, max_tokens=self.max_tokens)
+        return DataLoader(dataset, batch_sampler=batches, **common)
 
 
 def _encode_pairs(batch: dict[str, list], tokenizer: Tokenizer, bos_id: int) -> dict[str, list]:
