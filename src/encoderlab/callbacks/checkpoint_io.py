@@ -1,4 +1,5 @@
-"""Checkpoints written atomically: a temporary file in the same folder, fsynced, then renamed into place."""
+"""Checkpoint IO for the trainer: atomic writes (temporary file, fsync, rename), and reads through encoderlab's
+safe reader (no pickled code runs, also when Lightning resumes)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from typing import Any
 
 import torch
 from lightning.pytorch.plugins.io import TorchCheckpointIO
+
+from encoderlab.checkpoint_file import read_checkpoint
 
 
 class AtomicCheckpointIO(TorchCheckpointIO):
@@ -30,3 +33,9 @@ class AtomicCheckpointIO(TorchCheckpointIO):
         finally:
             if os.path.exists(tmp):
                 os.remove(tmp)
+
+    def load_checkpoint(self, path: str | os.PathLike, map_location: Any = "cpu", weights_only: Any = None) -> dict:
+        # Lightning's resume and test(ckpt_path=...) load through here: always weights-only, whatever it asks for
+        if "://" in str(path) and not str(path).startswith("file://"):
+            return super().load_checkpoint(path, map_location=map_location, weights_only=True)
+        return read_checkpoint(path, map_location=map_location)
