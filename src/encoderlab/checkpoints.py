@@ -6,8 +6,7 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
-import torch
-
+from encoderlab.checkpoint_file import read_checkpoint
 from encoderlab.errors import CheckpointError
 from encoderlab.tasks.base import CHECKPOINT_KEY
 
@@ -36,19 +35,6 @@ def resolve_checkpoint(ckpt_path: str | None, log_dir: str | Path, run_name: str
     if not path.is_file():
         raise CheckpointError(f"ckpt_path={ckpt_path}: no such file; pass an existing .ckpt or ckpt_path=last")
     return path
-
-
-def read_checkpoint(path: str | Path) -> dict[str, Any]:
-    try:
-        checkpoint = torch.load(path, map_location="cpu", weights_only=False)
-    except Exception as error:  # truncated zip, bad pickle, not a checkpoint at all: one message for all
-        raise CheckpointError(
-            f"checkpoint {path} can't be read ({type(error).__name__}): it is truncated or corrupt; "
-            "resume from another one (e.g. an epoch checkpoint in the same folder)"
-        ) from error
-    if not isinstance(checkpoint, dict) or "state_dict" not in checkpoint:
-        raise CheckpointError(f"{path} is not a Lightning checkpoint (no state_dict); pass a .ckpt written by train.py")
-    return checkpoint
 
 
 def _differences(saved: Any, current: Any, prefix: str) -> list[str]:

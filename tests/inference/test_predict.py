@@ -88,7 +88,7 @@ def test_bad_checkpoints_and_inputs_are_one_line_errors(sst2_checkpoint: Path, t
     torch.save({"state_dict": {}, "hyper_parameters": {"mlm_probability": 0.15}}, tmp_path / "other.ckpt")
     cases = {
         (str(tmp_path / "missing.ckpt"), "hi"): "no checkpoint at",
-        (str(tmp_path / "junk.ckpt"), "hi"): "is not a readable checkpoint",
+        (str(tmp_path / "junk.ckpt"), "hi"): "can't be read",
         (str(tmp_path / "other.ckpt"), "hi"): "was not written by a classification, NER or translation run",
         (str(sst2_checkpoint), "--input", str(tmp_path / "none.txt")): "no input file",
         (str(sst2_checkpoint), "hi", "--batch-size", "0"): "--batch-size must be at least 1",

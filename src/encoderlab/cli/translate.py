@@ -17,19 +17,17 @@ import torch
 from encoderlab.data.collate import pad_sequences
 from encoderlab.data.tokenizer import EOS
 from encoderlab.errors import UserError
+from encoderlab.inference.checkpoint import load_task
 from encoderlab.tasks.translation import TranslationTask
 
 log = logging.getLogger("encoderlab.translate")
 
 
 def load_translator(checkpoint: str | Path, device: str = "cpu") -> TranslationTask:
-    path = Path(checkpoint)
-    if not path.is_file():
-        raise UserError(f"no checkpoint at {path}; pass the .ckpt a training run wrote under checkpoints/")
-    task = TranslationTask.load_from_checkpoint(path, map_location=device)
-    if task.tokenizer_json is None:
-        raise UserError(f"{path} holds no tokenizer; it was not written by encoderlab's translation task")
-    return task.eval()
+    kind, task = load_task(checkpoint, device)
+    if not isinstance(task, TranslationTask):
+        raise UserError(f"{checkpoint} is a {kind} checkpoint; translate needs one from a translation run")
+    return task
 
 
 def encode_lines(task: TranslationTask, lines: Sequence[str]) -> list[list[int]]:

@@ -11,8 +11,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-import torch
-
+from encoderlab.checkpoint_file import read_checkpoint
 from encoderlab.errors import CheckpointError
 from encoderlab.tasks.base import CHECKPOINT_KEY, Task
 from encoderlab.tasks.classification import ClassificationTask
@@ -39,22 +38,12 @@ def task_kind(hparams: dict[str, Any]) -> str | None:
     return None
 
 
-def read_checkpoint(path: str | Path) -> dict[str, Any]:
-    path = Path(path)
-    if not path.is_file():
-        raise CheckpointError(f"no checkpoint at {path}; pass the .ckpt a training run wrote under checkpoints/")
-    try:
-        return torch.load(path, map_location="cpu", weights_only=False)
-    except Exception as error:  # torch raises many types for a truncated or foreign file
-        raise CheckpointError(f"{path} is not a readable checkpoint ({type(error).__name__}); pass a .ckpt") from None
-
-
 def load_task(path: str | Path, device: str = "cpu") -> tuple[str, Task]:
     """`(kind, task)` in eval mode on `device`, with its tokenizer (`task.tokenizer_json`) restored."""
     checkpoint = read_checkpoint(path)
     hparams = checkpoint.get("hyper_parameters") or {}
     kind = task_kind(hparams)
-    if kind is None or "state_dict" not in checkpoint:
+    if kind is None:
         raise CheckpointError(
             f"{path} was not written by a classification, NER or translation run; predict needs one of those"
         )
