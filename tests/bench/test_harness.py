@@ -33,6 +33,9 @@ def test_tiny_bench_writes_a_record_with_both_sides_of_every_case(tmp_path: Path
     )
     record = json.loads(out.read_text())
     assert {"command", "commit", "device", "versions", "settings", "cases", "wall_time_sec"} <= record.keys()
+    assert {"model", "data", "metrics"} <= record.keys()  # the shape of every results/ record
+    assert all(isinstance(value, float) for value in record["metrics"].values())
+    assert {f"{case['case']}/ours_over_peer" for case in record["cases"]} <= record["metrics"].keys()
     assert record["versions"]["torch"] and record["versions"]["transformers"]
     native_bf16 = cpu_has_native_bf16()  # the default precision follows the CPU
     assert record["settings"]["precision"] == ("bf16" if native_bf16 else "fp32")

@@ -70,7 +70,24 @@ def markdown_table(record: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def summary_fields(record: dict[str, Any]) -> dict[str, Any]:
+    """The top-level fields every `results/` record shares with a run's `summary.json`: the models benched, the data
+    (synthetic batches) and a flat dict of final figures (each case's ratio, each contender's tokens/s and MFU)."""
+    metrics: dict[str, float] = {}
+    for case in record["cases"]:
+        if case["ratio"] is not None:
+            metrics[f"{case['case']}/ours_over_peer"] = case["ratio"]
+        for m in case["measurements"]:
+            if m["error"] is None:
+                metrics[f"{case['case']}/{m['name']}/tokens_per_sec"] = m["tokens_per_sec"]
+                if m.get("mfu") is not None:
+                    metrics[f"{case['case']}/{m['name']}/mfu"] = m["mfu"]
+    models = sorted({c["shape"]["model"] if isinstance(c["shape"]["model"], str) else "tiny" for c in record["cases"]})
+    return {"model": ",".join(models), "data": "synthetic token batches", "metrics": metrics}
+
+
 def write(record: dict[str, Any], path: Path) -> None:
+    record.update(summary_fields(record))
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(record, indent=2) + "\n")
     path.with_suffix(".md").write_text(markdown_table(record) + "\n")
