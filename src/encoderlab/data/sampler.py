@@ -111,6 +111,10 @@ class LengthBucketBatchSampler(ResumableBatchSampler):
         self.pool_batches = pool_batches
         self.seed = seed
 
+    def cut_pool(self, pool: list[int]) -> list[list[int]]:
+        """A length-sorted pool cut into batches of `batch_size` sequences."""
+        return [pool[i : i + self.batch_size] for i in range(0, len(pool), self.batch_size)]
+
     def epoch_batches(self) -> Iterator[list[int]]:
         generator = torch.Generator().manual_seed(self.seed + self.current_epoch)
         indices = list(self.sampler)
@@ -118,7 +122,7 @@ class LengthBucketBatchSampler(ResumableBatchSampler):
         batches: list[list[int]] = []
         for start in range(0, len(indices), pool_size):
             pool = sorted(indices[start : start + pool_size], key=lambda i: self.lengths[i])
-            batches.extend(pool[i : i + self.batch_size] for i in range(0, len(pool), self.batch_size))
+            batches.extend(self.cut_pool(pool))
         if self.drop_last:
             batches = [b for b in batches if len(b) == self.batch_size]
         for position in torch.randperm(len(batches), generator=generator).tolist():

@@ -7,9 +7,8 @@ Length bucketing is kept: each pool of indices is sorted by length before it is 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 
-import torch
 from torch.utils.data import Sampler
 
 from encoderlab.data.sampler import LengthBucketBatchSampler
@@ -57,22 +56,15 @@ class TokenBudgetBatchSampler(LengthBucketBatchSampler):
         start_epoch: int = 0,
         start_batch: int = 0,
     ) -> None:
-        super().__init__(sampler, batch_size, drop_last, lengths, pool_batches, seed, start_epoch, start_batch)
+        # a budget batch has no fixed size to drop short ones by
+        super().__init__(sampler, batch_size, False, lengths, pool_batches, seed, start_epoch, start_batch)
         if max_tokens <= 0:
             raise ValueError(f"max_tokens must be positive, got {max_tokens}")
         self.max_tokens = max_tokens
         self.pad_to_multiple_of = pad_to_multiple_of
 
-    def epoch_batches(self) -> Iterator[list[int]]:
-        """This epoch's batches in the order they are drawn."""
-        generator = torch.Generator().manual_seed(self.seed + self.current_epoch)
-        indices = list(self.sampler)
-        pool_size = self.batch_size * self.pool_batches
-        batches: list[list[int]] = []
-        for start in range(0, len(indices), pool_size):
-            pool = sorted(indices[start : start + pool_size], key=lambda i: self.lengths[i])
-            batches += cut_by_budget(pool, self.lengths, self.max_tokens, self.pad_to_multiple_of)
-        return iter([batches[position] for position in torch.randperm(len(batches), generator=generator).tolist()])
+    def cut_pool(self, pool: list[int]) -> list[list[int]]:
+        return cut_by_budget(pool, self.lengths, self.max_tokens, self.pad_to_multiple_of)
 
     def __len__(self) -> int:
         return sum(1 for _ in self.epoch_batches())
