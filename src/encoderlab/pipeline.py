@@ -30,6 +30,7 @@ from encoderlab.data.split_loaders import SplitDataModule
 from encoderlab.distributed import patch_lightning_ddp_launcher, reset_distributed_state, snapshot_distributed_env
 from encoderlab.errors import ConfigError
 from encoderlab.hardware.precision import precision_reason, resolve_precision, trainer_precision
+from encoderlab.hardware.allocator import keep_freed_memory
 from encoderlab.hardware.threads import configure_threads
 from encoderlab.pretrained import check_architecture, load_encoder_weights, save_encoder
 
@@ -195,6 +196,7 @@ def run(cfg: DictConfig) -> dict[str, float]:
     distributed_env = snapshot_distributed_env()
     L.seed_everything(cfg.seed, workers=True)
     log.info("Threads: %s", configure_threads(int(cfg.data.get("num_workers", 0) or 0)))
+    log.info("Memory: %s", keep_freed_memory())
     output_dir = Path(cfg.paths.output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
     pretrained = use_pretrained_tokenizer(cfg)

@@ -49,7 +49,12 @@ class ProfileSteps(L.Callback):
                 self.output.parent.mkdir(parents=True, exist_ok=True)
                 self.output.write_text(json.dumps(self.record, indent=2) + "\n")
                 self.output.with_suffix(".txt").write_text(
-                    self._profiler.key_averages().table(sort_by="self_cpu_time_total", row_limit=self.top) + "\n"
+                    self._profiler.key_averages().table(sort_by="self_cpu_time_total", row_limit=self.top)
+                    + "\n\nBy input shape (which call of an operator costs what):\n"
+                    + self._profiler.key_averages(group_by_input_shape=True).table(
+                        sort_by="self_cpu_time_total", row_limit=self.top
+                    )
+                    + "\n"
                 )
 
     def _summarise(self, profiler: profile) -> dict[str, Any]:

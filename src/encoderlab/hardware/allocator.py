@@ -1,0 +1,37 @@
+"""Keep freed memory in the process instead of handing it back to the kernel after every step.
+
+glibc serves any allocation above 32 MB (and, until its threshold adapts, far smaller ones) with a fresh `mmap`
+and returns it with `munmap` when freed. A training step frees and re-allocates the same large buffers each time
+(the embedding gradient of a 16k-30k vocabulary is 32-60 MB), so every step pays a page fault per 4 kB page
+touched: on a 2-core CPU that was 17 % of a bert_small SST-2 step, all of it in `aten::fill_` zeroing a page-faulting
+embedding gradient. Serving everything from the heap and never trimming it keeps those pages mapped; the process's
+resident memory then stays at its peak, as it would with jemalloc or tcmalloc."""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import sys
+
+_M_TRIM_THRESHOLD = -1
+_M_MMAP_MAX = -4
+_done: str | None = None
+
+
+def keep_freed_memory() -> str:
+    """Tell glibc's malloc to reuse freed memory (no mmap per large block, no trimming); say what was done."""
+    global _done
+    if _done is not None:
+        return _done
+    if not sys.platform.startswith("linux"):
+        _done = "system allocator unchanged (not Linux)"
+        return _done
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):  # musl and other libcs have no mallopt
+        _done = "system allocator unchanged (no glibc mallopt)"
+        return _done
+    ok = mallopt(_M_MMAP_MAX, 0) == 1 and mallopt(_M_TRIM_THRESHOLD, 2**31 - 1) == 1
+    _done = "glibc malloc keeps freed memory (no mmap/munmap per step)" if ok else "glibc mallopt refused"
+    return _done
