@@ -29,8 +29,8 @@ from encoderlab.config_checks import check_combinations, check_types, check_valu
 from encoderlab.data.split_loaders import SplitDataModule
 from encoderlab.distributed import patch_lightning_ddp_launcher, reset_distributed_state, snapshot_distributed_env
 from encoderlab.errors import ConfigError
-from encoderlab.hardware.precision import precision_reason, resolve_precision, trainer_precision
 from encoderlab.hardware.allocator import keep_freed_memory
+from encoderlab.hardware.precision import precision_reason, resolve_precision, trainer_precision
 from encoderlab.hardware.threads import configure_threads
 from encoderlab.pretrained import check_architecture, load_encoder_weights, save_encoder
 
