@@ -13,7 +13,17 @@ from encoderlab.tasks.base import CHECKPOINT_KEY
 # hyperparameters that must match for a checkpoint's weights to fit this run's model
 MUST_MATCH = ("vocab_size", "num_classes", "label_names", "model")
 # model settings that don't change the shapes of the weights (a resume may change them)
-FREE_TO_CHANGE = {"name", "lr", "family", "pretrained", "dropout", "attention_dropout", "embedding_dropout", "unpad"}
+FREE_TO_CHANGE = {
+    "name",
+    "lr",
+    "family",
+    "pretrained",
+    "embeddings",
+    "dropout",
+    "attention_dropout",
+    "embedding_dropout",
+    "unpad",
+}
 
 
 def find_last_checkpoint(log_dir: str | Path, run_name: str) -> Path:

@@ -33,6 +33,8 @@ from encoderlab.hardware.allocator import keep_freed_memory
 from encoderlab.hardware.precision import precision_reason, resolve_precision, trainer_precision
 from encoderlab.hardware.threads import configure_threads
 from encoderlab.pretrained import check_architecture, load_encoder_weights, save_encoder
+from encoderlab.word_vectors.init import initialise_embeddings
+from encoderlab.word_vectors.store import TOKENIZER, Embeddings, read_embeddings
 
 log = logging.getLogger(__name__)
 
@@ -59,10 +61,20 @@ def models_with_encoder(encoder_class: str) -> list[str]:
     return names
 
 
+WORD_VECTOR_DATA = ".TextCorpusDataModule"
+
+
 def check_model_fits_task(cfg: DictConfig) -> None:
     """Stop before any data is read when the model can't serve the data's task."""
     task_cls = get_class(cfg.task._target_)
     family = cfg.model.get("family", "encoder")
+    if family == "word_vectors":  # trained on unlabelled text, by gensim rather than a task
+        if not str(cfg.data._target_).endswith(WORD_VECTOR_DATA):
+            raise ConfigError(
+                f"model={cfg.model.name} is a word_vectors model, but data={cfg.data.name} is not unlabelled text; "
+                "use data=enwiki or data=text_corpus data.path=..."
+            )
+        return
     if family not in task_cls.accepts:
         raise ConfigError(
             f"model={cfg.model.name} is a {family} model, but data={cfg.data.name} takes "
@@ -183,10 +195,32 @@ def use_pretrained_tokenizer(cfg: DictConfig) -> Path | None:
     return directory
 
 
+def use_embeddings_tokenizer(cfg: DictConfig) -> tuple[Path, Embeddings] | None:
+    """`model.embeddings=<dir>`: read the word vectors there and point the data at their tokenizer (the vectors'
+    rows are that tokenizer's ids)."""
+    directory = cfg.model.get("embeddings")
+    if not directory:
+        return None
+    if cfg.model.get("pretrained"):
+        raise ConfigError("model.embeddings and model.pretrained both set the token embeddings; keep one of them")
+    directory = Path(directory).expanduser().resolve()
+    embeddings = read_embeddings(directory)
+    if "tokenizer_path" not in parameter_types(cfg.data._target_):
+        raise ConfigError(f"data={cfg.data.name} can't take a given tokenizer, so model.embeddings can't be used")
+    with open_dict(cfg):
+        cfg.data.tokenizer_path = str(directory / TOKENIZER)
+    return directory, embeddings
+
+
 def run(cfg: DictConfig) -> dict[str, float]:
+    check_model_fits_task(cfg)
+    if cfg.model.get("family") == "word_vectors":  # not a Lightning task: gensim trains the vectors
+        from encoderlab.word_vectors.job import run_word_vectors
+
+        configure_threads()
+        return run_word_vectors(cfg)
     started = time.perf_counter()
     commit = git_commit()  # now, before the tree can change under a long run
-    check_model_fits_task(cfg)
     check_types(cfg)
     check_values(cfg)
     check_combinations(cfg)
@@ -199,6 +233,7 @@ def run(cfg: DictConfig) -> dict[str, float]:
     log.info("Memory: %s", keep_freed_memory())
     output_dir = Path(cfg.paths.output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
+    vectors = use_embeddings_tokenizer(cfg)
     pretrained = use_pretrained_tokenizer(cfg)
 
     finetune = finetune_kwargs(cfg)
@@ -221,6 +256,15 @@ def run(cfg: DictConfig) -> dict[str, float]:
             loaded,
             pretrained,
             len(adapters),
+        )
+    if vectors is not None and ckpt_path is None:  # a resumed run's checkpoint already holds them, trained on
+        encoder_target = str(cfg.model.encoder._target_)
+        size_key = "hidden_size" if encoder_target.endswith("TransformerEncoder") else "embedding_size"
+        rows = initialise_embeddings(
+            task.net.encoder.input_embeddings, vectors[1], str(vectors[0]), f"model.encoder.{size_key}"
+        )
+        log.info(
+            "Token embeddings: %d of %d rows from the word vectors in %s", rows, len(vectors[1].covered), vectors[0]
         )
     if ckpt_path is not None:
         check_compatible(ckpt_path, dict(task.hparams), task.tokenizer_json)

@@ -61,7 +61,7 @@ SHAPES: dict[str, dict[str, list[dict[str, Any]]]] = {
     },
     "classify": {
         "tiny": [_shape(TINY_BERT, 512, 4, 32)],
-        "small": [_shape("bert_mini", 16000, 16, 64)],
+        "small": [_shape("bert_small", 16000, 32, 64)],  # the default model; SST-2-like lengths 16..64
         "full": [_shape("bert_base", BERT_VOCAB, 32, 128)],
     },
     "seq2seq": {

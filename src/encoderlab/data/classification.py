@@ -20,6 +20,7 @@ from torch.utils.data import DataLoader, SequentialSampler
 
 from encoderlab.data.collate import ClassificationCollator
 from encoderlab.data.split_loaders import SplitDataModule
+from encoderlab.data.subsets import limit_training_split
 from encoderlab.data.tokenizer import CLS, PAD, SEP, TokenizerSettings, load_or_train
 from encoderlab.data.validation import CHARS_PER_TOKEN, cap_texts, drop_empty_texts
 from encoderlab.errors import ConfigError, UserError
@@ -60,7 +61,7 @@ class TextClassificationDataModule(SplitDataModule):
         max_tokens: int | None = None,
         pad_to_multiple_of: int | None = None,
         seed: int = 0,
-        limit_train_examples: int | None = None,
+        train_limit: int | None = None,
         tokenizer_path: str | None = None,
     ) -> None:
         super().__init__()
@@ -93,7 +94,7 @@ class TextClassificationDataModule(SplitDataModule):
         self.max_tokens = max_tokens
         self.pad_to_multiple_of = pad_to_multiple_of
         self.seed = seed
-        self.limit_train_examples = limit_train_examples
+        self.train_limit = train_limit
         self.tokenizer_path = tokenizer_path  # a pretrained tokenizer to use instead of training one
         self._tokenizer: Tokenizer | None = None
         self.datasets: dict[str, Dataset] = {}
@@ -185,8 +186,7 @@ class TextClassificationDataModule(SplitDataModule):
         raw = DatasetDict(self.load_splits())
         self._check_splits(raw)
         tokenizer = self.tokenizer
-        if self.limit_train_examples:
-            raw["train"] = raw["train"].shuffle(seed=self.seed).select(range(self.limit_train_examples))
+        raw["train"] = limit_training_split(raw["train"], self.train_limit, self.seed)
         encode, settings = self.encode_function()
         for split in SPLITS:
             self.datasets[split] = raw[split].map(

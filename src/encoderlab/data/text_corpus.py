@@ -266,6 +266,10 @@ class TextCorpusDataModule(SplitDataModule):
 
         return load_or_build(path, np.load, pack, lambda blocks, tmp: np.save(tmp, blocks), "packed blocks")
 
+    def training_blocks(self) -> np.ndarray:
+        """The training split's packed token blocks `int32 [N, block_size]` (what word vectors train on)."""
+        return self._blocks("train")
+
     def prepare_data(self) -> None:
         for split in SPLITS:
             if self.files(split):

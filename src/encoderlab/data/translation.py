@@ -19,6 +19,7 @@ from torch.utils.data import DataLoader, SequentialSampler
 from encoderlab.data.collate import TranslationCollator
 from encoderlab.data.sources import local_or_hub
 from encoderlab.data.split_loaders import SplitDataModule
+from encoderlab.data.subsets import limit_training_split
 from encoderlab.data.text_lines import read_text_lines
 from encoderlab.data.tokenizer import (
     BOS,
@@ -78,7 +79,7 @@ class TranslationDataModule(SplitDataModule):
         length_bucketing: bool = True,
         max_tokens: int | None = None,
         seed: int = 0,
-        limit_train_examples: int | None = None,
+        train_limit: int | None = None,
     ) -> None:
         super().__init__()
         self.name = name
@@ -101,7 +102,7 @@ class TranslationDataModule(SplitDataModule):
             )
         self.max_tokens = max_tokens
         self.seed = seed
-        self.limit_train_examples = limit_train_examples
+        self.train_limit = train_limit
         self._tokenizer: Tokenizer | None = None
         self._raw: DatasetDict | None = None
         self.datasets: dict[str, Dataset] = {}
@@ -200,8 +201,7 @@ class TranslationDataModule(SplitDataModule):
         if self.datasets:
             return
         raw = DatasetDict(self.load_splits())
-        if self.limit_train_examples:
-            raw["train"] = raw["train"].shuffle(seed=self.seed).select(range(self.limit_train_examples))
+        raw["train"] = limit_training_split(raw["train"], self.train_limit, self.seed)
         bos = self.tokenizer.token_to_id(BOS)
         for split in SPLITS:
             if len(raw[split]) == 0:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import lightning as L
@@ -10,6 +11,7 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 from torch import nn
 
+from encoderlab.errors import ConfigError
 from encoderlab.finetune import apply_finetune, layer_depths
 from encoderlab.models.lora import merged_copy
 from encoderlab.optim import param_groups
@@ -19,6 +21,17 @@ CHECKPOINT_KEY = "encoderlab"
 
 def to_container(value: Any) -> Any:
     return OmegaConf.to_container(value, resolve=True) if isinstance(value, DictConfig) else value
+
+
+def time_budget_clock(trainer: L.Trainer) -> dict[str, Any]:
+    """The budget and the elapsed training time of the `Timer` that `trainer.max_time` installs."""
+    from lightning.pytorch.callbacks import Timer
+
+    timer = next((c for c in trainer.callbacks if isinstance(c, Timer)), None)
+    if timer is None:
+        raise ConfigError("scheduler=time_budget needs trainer.max_time (e.g. trainer.max_time=00:01:30:00)")
+    budget = timer.time_elapsed("train") + (timer.time_remaining("train") or 0.0)
+    return {"budget_seconds": budget, "elapsed_seconds": lambda: timer.time_elapsed("train")}
 
 
 class Task(L.LightningModule):
@@ -80,8 +93,16 @@ class Task(L.LightningModule):
         optimizer = instantiate({**cfg, "_partial_": True})(params=groups)
         if not self.scheduler_cfg:
             return {"optimizer": optimizer}
-        total_steps = int(self.trainer.estimated_stepping_batches)
-        scheduler = instantiate({**self.scheduler_cfg, "_partial_": True})(optimizer=optimizer, total_steps=total_steps)
+        estimated = self.trainer.estimated_stepping_batches  # inf when only max_time ends the run
+        kwargs: dict[str, Any] = {"total_steps": int(estimated) if math.isfinite(estimated) else None}
+        if str(self.scheduler_cfg.get("_target_", "")).endswith(".time_budget"):
+            kwargs.update(time_budget_clock(self.trainer))
+        elif kwargs["total_steps"] is None:
+            raise ConfigError(
+                f"scheduler={self.scheduler_cfg['_target_'].rsplit('.', 1)[-1]} needs a step count: set "
+                "trainer.max_steps or trainer.max_epochs, or use scheduler=time_budget with trainer.max_time"
+            )
+        scheduler = instantiate({**self.scheduler_cfg, "_partial_": True})(optimizer=optimizer, **kwargs)
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
 
     def encoder_for_export(self) -> nn.Module:
