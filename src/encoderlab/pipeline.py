@@ -195,6 +195,12 @@ def use_pretrained_tokenizer(cfg: DictConfig) -> Path | None:
     return directory
 
 
+def train_examples(datamodule: Any) -> int | None:
+    """How many training examples (or blocks) the run had: the x of a learning curve."""
+    train = getattr(datamodule, "datasets", {}).get("train")
+    return len(train) if train is not None else None
+
+
 def use_embeddings_tokenizer(cfg: DictConfig) -> tuple[Path, Embeddings] | None:
     """`model.embeddings=<dir>`: read the word vectors there and point the data at their tokenizer (the vectors'
     rows are that tokenizer's ids)."""
@@ -322,6 +328,7 @@ def run(cfg: DictConfig) -> dict[str, float]:
             "params_total": total,
             "params_trainable": trainable,
             "epochs": trainer.current_epoch,
+            "train_examples": train_examples(datamodule),
             "global_steps": trainer.global_step,
             "wall_time_sec": round(time.perf_counter() - started, 1),
             "best_checkpoint": best,
