@@ -11,11 +11,12 @@ import logging
 import sys
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import torch
 
-from encoderlab.bench.cases import KINDS, SHAPES, SIZES, case_name, run_case
+from encoderlab.bench.cases import KINDS, SHAPES, SIZES, CaseResult, case_name, run_case
 from encoderlab.bench.flops import device_peak_flops
 from encoderlab.bench.report import environment, markdown_table, write
 from encoderlab.bench.steps import Settings
@@ -34,9 +35,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--cases", default=",".join(KINDS), help=f"comma-separated, from {', '.join(KINDS)}")
     parser.add_argument(
         "--precision",
-        choices=("bf16", "fp32"),
+        choices=("bf16", "fp32", "both"),
         default=None,
-        help="default: bf16 where the device computes it natively (CUDA Ampere+, CPUs with AMX or AVX512-BF16)",
+        help="default: bf16 where the device computes it natively (CUDA Ampere+, CPUs with AMX or AVX512-BF16); "
+        "both: every contender in each, the ratio between each side's fastest",
     )
     parser.add_argument("--no-compile", dest="compile", action="store_false", help="eager contenders only")
     parser.add_argument("--compile-mode", default=None, help="ours; default: max-autotune on CUDA, default on CPU")
@@ -51,7 +53,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 def settings_from(args: argparse.Namespace, device: torch.device, size: str) -> Settings:
     on_cuda = device.type == "cuda"
     native_bf16 = torch.cuda.is_bf16_supported() if on_cuda else cpu_has_native_bf16()
-    precision = args.precision or ("bf16" if native_bf16 else "fp32")
+    precision = args.precision if args.precision not in (None, "both") else ("bf16" if native_bf16 else "fp32")
     warmup, steps = STEPS[size]
     peak = args.peak_tflops * 1e12 if args.peak_tflops else device_peak_flops(device, precision)
     return Settings(
@@ -63,6 +65,29 @@ def settings_from(args: argparse.Namespace, device: torch.device, size: str) -> 
         steps=args.steps if args.steps is not None else steps,
         peak_flops=peak,
     )
+
+
+def precisions_of(args: argparse.Namespace, settings: Settings) -> list[str]:
+    return ["bf16", "fp32"] if args.precision == "both" else [settings.precision]
+
+
+def run_in_precisions(kind: str, shape: dict, settings: Settings, precisions: list[str], rounds: int) -> CaseResult:
+    """The case's contenders in each precision (named `... bf16`, `... fp32` when there are several), each keeping
+    its fastest of `rounds` rounds; the ratio then pits each side's fastest setting against the other's."""
+    merged: CaseResult | None = None
+    for precision in precisions:
+        run_settings = replace(settings, precision=precision)
+        case = run_case(kind, shape, run_settings)
+        for _ in range(rounds - 1):
+            case = case.keep_fastest(run_case(kind, shape, run_settings))
+        if len(precisions) > 1:
+            case.measurements = [replace(m, name=f"{m.name} {precision}") for m in case.measurements]
+        if merged is None:
+            merged = case
+        else:
+            merged.measurements += case.measurements
+    assert merged is not None
+    return merged
 
 
 def main(argv: Sequence[str] | None = None) -> dict:
@@ -85,7 +110,7 @@ def main(argv: Sequence[str] | None = None) -> dict:
         **environment(device),
         "size": size,
         "settings": {
-            "precision": settings.precision,
+            "precision": "bf16+fp32" if args.precision == "both" else settings.precision,
             "compile": settings.compile,
             "compile_mode_ours": settings.compile_mode,
             "compile_mode_peer": settings.peer_compile_mode,
@@ -102,9 +127,7 @@ def main(argv: Sequence[str] | None = None) -> dict:
     for kind in kinds:
         for shape in SHAPES[kind][size]:
             log.info("bench: %s", case_name(kind, shape))
-            case = run_case(kind, shape, settings)
-            for _ in range(args.rounds - 1):
-                case = case.keep_fastest(run_case(kind, shape, settings))
+            case = run_in_precisions(kind, shape, settings, precisions_of(args, settings), args.rounds)
             result = case.to_dict()
             record["cases"].append(result)
             for m in result["measurements"]:
