@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The SST-2 labelled-data learning curve: MODEL x start (scratch / word vectors / masked-LM) x labels x seeds.
+# The SST-2 labelled-data learning curve: MODEL x start (scratch / word vectors, trained or frozen / masked-LM)
+# x labels x seeds.
 # Every start reads the same tokenizer (the vectors' or the encoder's), so only the initial weights differ.
 # usage: VECTORS=<run>/embeddings [PRETRAINED=<run>/encoder] MODEL=bilstm LABELS="1000 4000" SEEDS="1 2 3" \
 #        scripts/label_curve.sh [extra overrides...]     -> logs/curve/<model>_<start>_<labels>_s<seed>/
@@ -24,8 +25,9 @@ for labels in $LABELS; do
       case $start in
         scratch) init=("+data.tokenizer_path=$tokenizer") ;;
         vectors) init=("model.embeddings=$VECTORS") ;;
+        vectors_frozen) init=("model.embeddings=$VECTORS" finetune=freeze finetune.freeze_layers=0) ;;
         mlm) init=("model.pretrained=$PRETRAINED" "model.encoder.norm_first=true") ;;
-        *) echo "unknown start $start (scratch, vectors, mlm)" >&2; exit 2 ;;
+        *) echo "unknown start $start (scratch, vectors, vectors_frozen, mlm)" >&2; exit 2 ;;
       esac
       dir="$ROOT/${MODEL}_${start}_${labels}_s${seed}"
       [ -f "$dir/summary.json" ] && continue  # finished earlier: the curve resumes where it stopped

@@ -57,13 +57,13 @@ def apply_finetune(net: nn.Module, settings: dict[str, Any] | None) -> str:
         if not replaced:
             raise ConfigError(f"finetune.targets={targets} matched no linear layer of {type(encoder).__name__}")
         return f"lora: rank {settings.get('rank', 8)} adapters on {len(replaced)} layers ({', '.join(targets)})"
-    layers = encoder_layers(encoder)
     count = settings.get("freeze_layers", 0)
+    layers = encoder_layers(encoder) if count else nn.ModuleList()  # a BiLSTM can freeze its embeddings alone
     if not 0 <= count <= len(layers):
         raise ConfigError(f"finetune.freeze_layers={count} but the encoder has {len(layers)} layers")
     frozen_embeddings = settings.get("freeze_embeddings", True)
-    if frozen_embeddings:
-        freeze(encoder.embeddings)
+    if frozen_embeddings:  # a Transformer's whole embedding block (positions, norm); else the token table
+        freeze(getattr(encoder, "embeddings", None) or encoder.input_embeddings)
     for layer in layers[:count]:
         freeze(layer)
     return f"freeze: embeddings {'frozen' if frozen_embeddings else 'train'}, the first {count} layers frozen"

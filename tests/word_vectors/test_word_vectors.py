@@ -154,3 +154,18 @@ def test_embeddings_and_pretrained_together_are_refused(tmp_path: Path, tiny_dat
     with pytest.raises(ConfigError, match="keep one of them"):
         run(cfg)
     GlobalHydra.instance().clear()
+
+
+def test_a_bilstm_can_freeze_its_vector_initialised_embeddings_alone(
+    tmp_path: Path, tiny_data_dir: Path, cache_dir: Path
+) -> None:
+    """`finetune=freeze finetune.freeze_layers=0`: the small-data way to keep vectors the training set never saw."""
+    from encoderlab.finetune import apply_finetune
+    from encoderlab.models.heads import SequenceClassifier
+
+    net = SequenceClassifier(encoder_of("bilstm", tmp_path, tiny_data_dir, cache_dir, 50), 2)
+    note = apply_finetune(net, {"method": "freeze", "freeze_layers": 0, "freeze_embeddings": True})
+    frozen = {name for name, p in net.named_parameters() if not p.requires_grad}
+    assert frozen == {"encoder.embeddings.weight"} and "embeddings frozen" in note
+    with pytest.raises(ConfigError, match="has no layers to freeze"):
+        apply_finetune(net, {"method": "freeze", "freeze_layers": 1})

@@ -21,8 +21,6 @@ from matplotlib.figure import Figure
 
 from encoderlab.report.runs import Run, load_runs
 
-STARTS = ("scratch", "word vectors", "masked-LM")
-
 
 def run_config(run: Run) -> dict[str, Any]:
     path = run.path / ".hydra" / "config.yaml"
@@ -32,7 +30,8 @@ def run_config(run: Run) -> dict[str, Any]:
 def start_of(config: dict[str, Any]) -> str:
     model = config.get("model", {})
     if model.get("embeddings"):
-        return "word vectors"
+        frozen = config.get("finetune", {}).get("method") == "freeze"
+        return "word vectors, frozen" if frozen else "word vectors"
     if model.get("pretrained"):
         return "masked-LM"
     return "scratch"
@@ -83,7 +82,7 @@ def curve_figure(rows: list[dict[str, Any]], metric: str, data: str) -> Figure:
             marker="o",
             capsize=3,
             color=f"C{index % 10}",
-            linestyle="-" if start == "scratch" else "--" if start == "word vectors" else ":",
+            linestyle="-" if start == "scratch" else "--" if start.startswith("word vectors") else ":",
             label=f"{model}, {start}",
         )
     axes.set_xscale("log")
