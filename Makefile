@@ -62,6 +62,12 @@ loadtest: install data ## load-test a served checkpoint on loopback: make loadte
 bench: install ## speed vs HF / torch.nn.Transformer / cuDNN peers into results/bench/; ARGS="--size tiny --cases mlm"
 	$(BIN)/encoderlab-bench $(ARGS)
 
+gpu-pack: install data ## wheels + data subset for the GPU machine into .gpu_pack/; prints the `run` call to use
+	PYTHON=$(BIN)/python scripts/pack_gpu_evidence.sh $(ARGS)
+
+gpu-evidence: ## the GPU evidence stages, on the GPU machine (ARGS=--rehearse: tiny sizes on this CPU, as CI runs it)
+	scripts/gpu_evidence.sh $(ARGS)
+
 test: install ## run the test suite (CPU, offline)
 	$(BIN)/python -m pytest -q $(ARGS)
 
@@ -77,4 +83,5 @@ clean: ## remove caches and run outputs (keeps .venv and data)
 	rm -rf .cache logs outputs multirun wandb lightning_logs .pytest_cache .ruff_cache
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
 
-.PHONY: help install data train translate compare predict export compress serve loadtest bench test lint format clean
+.PHONY: help install data train translate compare predict export compress serve loadtest bench gpu-pack gpu-evidence \
+	test lint format clean

@@ -110,6 +110,8 @@ def count_parameters(module: torch.nn.Module) -> tuple[int, int]:
 
 
 def git_commit() -> str:
+    """HEAD (`-dirty` with uncommitted changes); outside a git checkout (a copy of the tree on a GPU machine), the
+    commit that `ENCODERLAB_COMMIT` names (scripts/pack_gpu_evidence.sh records it), else `unknown`."""
     root = Path(__file__).resolve().parents[2]
     try:
         commit = subprocess.run(
@@ -118,7 +120,7 @@ def git_commit() -> str:
         dirty = subprocess.run(["git", "status", "--porcelain"], cwd=root, capture_output=True, text=True).stdout
         return commit + ("-dirty" if dirty.strip() else "")
     except (OSError, subprocess.CalledProcessError):
-        return "unknown"
+        return os.environ.get("ENCODERLAB_COMMIT") or "unknown"
 
 
 def device_description() -> str:

@@ -34,6 +34,7 @@ def test_tiny_bench_writes_a_record_with_both_sides_of_every_case(tmp_path: Path
     record = json.loads(out.read_text())
     assert {"command", "commit", "device", "versions", "settings", "cases", "wall_time_sec"} <= record.keys()
     assert {"model", "data", "metrics"} <= record.keys()  # the shape of every results/ record
+    assert record["complete"] is True  # written after every case too, with complete=false until the last
     assert all(isinstance(value, float) for value in record["metrics"].values())
     assert {f"{case['case']}/ours_over_peer" for case in record["cases"]} <= record["metrics"].keys()
     assert record["versions"]["torch"] and record["versions"]["transformers"]

@@ -87,7 +87,10 @@ def summary_fields(record: dict[str, Any]) -> dict[str, Any]:
 
 
 def write(record: dict[str, Any], path: Path) -> None:
+    """JSON and Markdown, each replaced whole (a run killed mid-write leaves the previous version, not half a file)."""
     record.update(summary_fields(record))
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(record, indent=2) + "\n")
-    path.with_suffix(".md").write_text(markdown_table(record) + "\n")
+    for target, text in ((path, json.dumps(record, indent=2)), (path.with_suffix(".md"), markdown_table(record))):
+        partial = target.with_name(target.name + ".partial")
+        partial.write_text(text + "\n")
+        partial.replace(target)

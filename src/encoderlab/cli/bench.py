@@ -122,7 +122,9 @@ def main(argv: Sequence[str] | None = None) -> dict:
             "peak_tflops": settings.peak_flops / 1e12 if settings.peak_flops else None,
         },
         "cases": [],
+        "complete": False,
     }
+    out = args.out or Path("results/bench") / f"{size}_{device.type}.json"
     started = time.perf_counter()
     for kind in kinds:
         for shape in SHAPES[kind][size]:
@@ -132,8 +134,11 @@ def main(argv: Sequence[str] | None = None) -> dict:
             record["cases"].append(result)
             for m in result["measurements"]:
                 log.info("  %-45s %12.0f tokens/s %s", m["name"], m["tokens_per_sec"], m["error"] or "")
+            # after every case, so a run stopped by a time limit (scripts/gpu_evidence.sh) keeps what it measured
+            record["wall_time_sec"] = round(time.perf_counter() - started, 1)
+            write(record, out)
     record["wall_time_sec"] = round(time.perf_counter() - started, 1)
-    out = args.out or Path("results/bench") / f"{size}_{device.type}.json"
+    record["complete"] = True
     write(record, out)
     print(markdown_table(record))
     print(f"wrote {out} and {out.with_suffix('.md')}")
