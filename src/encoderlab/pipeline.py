@@ -269,7 +269,11 @@ def run(cfg: DictConfig) -> dict[str, float]:
         encoder_target = str(cfg.model.encoder._target_)
         size_key = "hidden_size" if encoder_target.endswith("TransformerEncoder") else "embedding_size"
         rows = initialise_embeddings(
-            task.net.encoder.input_embeddings, vectors[1], str(vectors[0]), f"model.encoder.{size_key}"
+            task.net.encoder.input_embeddings,
+            vectors[1],
+            str(vectors[0]),
+            f"model.encoder.{size_key}",
+            cfg.model.get("embeddings_scale", "raw"),
         )
         log.info(
             "Token embeddings: %d of %d rows from the word vectors in %s", rows, len(vectors[1].covered), vectors[0]

@@ -97,7 +97,7 @@ def test_loading_sets_exactly_the_covered_rows_of_every_encoder(
     embedding = encoder.input_embeddings
     before = embedding.weight.detach().clone()
     source = random_embeddings(vocab, embedding.embedding_dim)
-    rows = initialise_embeddings(embedding, source, "test")
+    rows = initialise_embeddings(embedding, source, "test", scale="init")
     covered = torch.from_numpy(source.covered)
     covered[0] = False  # the padding row keeps its zeros
     after = embedding.weight.detach()
@@ -107,6 +107,10 @@ def test_loading_sets_exactly_the_covered_rows_of_every_encoder(
     expected = torch.from_numpy(source.vectors)[covered]
     assert torch.allclose(torch.nn.functional.cosine_similarity(after[covered], expected), torch.ones(rows), atol=1e-5)
     assert after[covered].std().item() == pytest.approx(before[covered].std().item(), rel=1e-3)
+    initialise_embeddings(embedding, source, "test")  # the default: as trained
+    assert torch.allclose(embedding.weight.detach()[covered], expected.to(embedding.weight.dtype))
+    with pytest.raises(ConfigError, match="embeddings_scale"):
+        initialise_embeddings(embedding, source, "test", scale="huge")
 
 
 def test_a_mismatched_vocabulary_or_dimension_is_one_line(tmp_path: Path, tiny_data_dir: Path, cache_dir: Path) -> None:

@@ -1,9 +1,10 @@
 """`model.embeddings=<dir>`: start an encoder's token embedding from trained word vectors.
 
 Rows of tokens the vectors cover are overwritten; every other row (and the padding row) keeps the encoder's own
-initialisation. The vectors are rescaled to the spread of that initialisation: skip-gram vectors are several
-times larger than a BERT's 0.02-std rows, and unscaled they would drown the position embeddings they are summed
-with and saturate an LSTM's gates in the first steps. The directions, which carry what the vectors learnt, stay.
+initialisation. By default the vectors go in as trained (`model.embeddings_scale=raw`): on SST-2 with 1k labels a
+BiLSTM from 300-d enwiki vectors reached 73.7 % as they are, 71.9 % rescaled to its init's spread (`init`) and
+72.3 % at twice their size (`2.0`), mean of 3 seeds each. `init` suits encoders whose other embeddings are much
+smaller (a BERT's 0.02-std position rows, summed with the token rows before the norm).
 A dimension that differs from the encoder's embedding size is refused (a projection would be a new, untrained
 layer in front of the vectors); so is a vector table of another vocabulary size.
 """
@@ -18,9 +19,14 @@ from encoderlab.word_vectors.store import Embeddings
 
 
 def initialise_embeddings(
-    embedding: nn.Embedding, embeddings: Embeddings, where: str, size_key: str = "the embedding size"
+    embedding: nn.Embedding,
+    embeddings: Embeddings,
+    where: str,
+    size_key: str = "the embedding size",
+    scale: str | float = "raw",
 ) -> int:
-    """Copy the covered vectors into `embedding` (rescaled to its init's std); returns the number of rows set."""
+    """Copy the covered vectors into `embedding` as they are (`scale="raw"`), rescaled to the std of its init
+    (`"init"`) or times a number; returns the number of rows set."""
     rows, dim = embedding.weight.shape
     if embeddings.vectors.shape[0] != rows:
         raise ConfigError(
@@ -39,7 +45,13 @@ def initialise_embeddings(
         return 0
     vectors = torch.from_numpy(embeddings.vectors)[covered]
     with torch.no_grad():
-        init_std = embedding.weight[covered].float().std()
-        scale = init_std / vectors.std().clamp_min(1e-8)
-        embedding.weight[covered] = (vectors * scale).to(embedding.weight.dtype)
+        if scale == "init":
+            factor = embedding.weight[covered].float().std() / vectors.std().clamp_min(1e-8)
+        elif scale == "raw":
+            factor = torch.tensor(1.0)
+        elif isinstance(scale, int | float) and not isinstance(scale, bool) and scale > 0:
+            factor = torch.tensor(float(scale))
+        else:
+            raise ConfigError(f"model.embeddings_scale={scale!r}: use init, raw or a positive number")
+        embedding.weight[covered] = (vectors * factor).to(embedding.weight.dtype)
     return int(covered.sum())
