@@ -173,3 +173,15 @@ def test_a_bilstm_can_freeze_its_vector_initialised_embeddings_alone(
     assert frozen == {"encoder.embeddings.weight"} and "embeddings frozen" in note
     with pytest.raises(ConfigError, match="has no layers to freeze"):
         apply_finetune(net, {"method": "freeze", "freeze_layers": 1})
+
+
+def test_translation_data_refuses_vectors_in_one_line(
+    trained: Path, tmp_path: Path, tiny_data_dir: Path, cache_dir: Path
+) -> None:
+    cfg = compose_train_cfg(
+        tmp_path, tiny_data_dir, cache_dir, "model=transformer_seq2seq", "data=multi30k",
+        f"model.embeddings={trained / 'embeddings'}",
+    )  # fmt: skip
+    with pytest.raises(ConfigError, match="data=multi30k can't take a given tokenizer"):
+        run(cfg)
+    GlobalHydra.instance().clear()
