@@ -196,7 +196,7 @@ stage pretrain_bert_small_enwiki 270 "${train[@]}" experiment=pretrain_bert_smal
 keep pretrain_bert_small_enwiki "$pre/summary.json"
 if [[ -f $pre/encoder/encoder.pt ]]; then
   stage sst2_bert_small_pretrained 45 "${train[@]}" model=bert_small data=sst2 logger=csv \
-    "model.pretrained=$pre/encoder" model.encoder.norm_first=true "+trainer.max_time=$sst2_time" \
+    "model.pretrained=$pre/encoder" model.encoder.norm_first=true "trainer.max_time=$sst2_time" \
     trainer.min_epochs=null trainer.val_check_interval=0.5 "hydra.run.dir=$WORK/runs/sst2" "${run[@]}" \
     "${bert[@]}" "${finetune[@]}"
   keep sst2_bert_small_pretrained "$WORK/runs/sst2/summary.json"
@@ -206,7 +206,7 @@ fi
 
 # --- 5. translation for a fixed time, beam-5 test BLEU with sacreBLEU's signature ------------------------------------
 stage multi30k_transformer_seq2seq 45 "${train[@]}" experiment=multi30k_transformer logger=csv \
-  scheduler=time_budget "~scheduler.warmup_ratio" "+trainer.max_time=$mt_time" trainer.max_epochs=-1 \
+  scheduler=time_budget "~scheduler.warmup_ratio" "trainer.max_time=$mt_time" trainer.max_epochs=-1 \
   trainer.min_epochs=null trainer.check_val_every_n_epoch=2 "hydra.run.dir=$WORK/runs/multi30k" "${run[@]}" \
   "${seq2seq[@]}"
 keep multi30k_transformer_seq2seq "$WORK/runs/multi30k/summary.json"

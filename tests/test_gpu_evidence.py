@@ -70,7 +70,7 @@ def rehearsal(tmp_path_factory: pytest.TempPathFactory) -> dict:
     }
 
 
-@pytest.mark.slow
+@pytest.mark.rehearsal
 def test_every_stage_passes_and_the_summary_says_so(rehearsal: dict) -> None:
     done, out = rehearsal["done"], rehearsal["out"]
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
@@ -86,7 +86,7 @@ def test_every_stage_passes_and_the_summary_says_so(rehearsal: dict) -> None:
     assert "| multi30k_transformer_seq2seq |" in done.stdout  # the results table is printed at the end
 
 
-@pytest.mark.slow
+@pytest.mark.rehearsal
 def test_each_stage_leaves_a_record_of_the_results_shape(rehearsal: dict) -> None:
     out = rehearsal["out"]
     records = {name: json.loads((out / f"{name}.json").read_text()) for name in RECORDS}
@@ -107,7 +107,7 @@ def test_each_stage_leaves_a_record_of_the_results_shape(rehearsal: dict) -> Non
     assert translation["sacrebleu_signatures"]["bleu"].startswith("nrefs:1|")
 
 
-@pytest.mark.slow
+@pytest.mark.rehearsal
 def test_it_returns_at_most_8_files_and_writes_nothing_into_results(rehearsal: dict) -> None:
     out = rehearsal["out"]
     files = sorted(p.name for p in out.iterdir())
