@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import tempfile
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -22,6 +20,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from encoderlab.data.disk_cache import write_atomic
 from encoderlab.errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -31,17 +30,6 @@ CONFIG_FILE, WEIGHTS_FILE, TOKENIZER_FILE = "config.json", "encoder.pt", "tokeni
 # encoder settings that fix the shapes of its weights (a fine-tuning config must agree on these)
 SHAPE_KEYS = ("hidden_size", "num_layers", "num_heads", "intermediate_size", "max_position", "type_vocab_size")
 ARCHITECTURE_KEYS = (*SHAPE_KEYS, "norm_first")
-
-
-def _write_atomic(path: Path, write: Any) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-")
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
 
 
 def save_encoder(directory: str | Path, encoder: nn.Module, tokenizer_json: str, model_name: str = "") -> Path:
@@ -55,9 +43,9 @@ def save_encoder(directory: str | Path, encoder: nn.Module, tokenizer_json: str,
         "model": model_name,
         "encoder": asdict(encoder.config),
     }
-    _write_atomic(directory / WEIGHTS_FILE, lambda tmp: torch.save(state, tmp))
-    _write_atomic(directory / TOKENIZER_FILE, lambda tmp: Path(tmp).write_text(tokenizer_json, encoding="utf-8"))
-    _write_atomic(directory / CONFIG_FILE, lambda tmp: Path(tmp).write_text(json.dumps(config, indent=2) + "\n"))
+    write_atomic(directory / WEIGHTS_FILE, lambda tmp: torch.save(state, tmp))
+    write_atomic(directory / TOKENIZER_FILE, lambda tmp: Path(tmp).write_text(tokenizer_json, encoding="utf-8"))
+    write_atomic(directory / CONFIG_FILE, lambda tmp: Path(tmp).write_text(json.dumps(config, indent=2) + "\n"))
     return directory
 
 

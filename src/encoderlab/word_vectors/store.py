@@ -12,8 +12,6 @@ Arrays are plain `.npy` read with `allow_pickle=False`: loading a folder cannot 
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from encoderlab.data.disk_cache import write_atomic
 from encoderlab.errors import ConfigError
 
 FORMAT = "encoderlab-embeddings"
@@ -39,17 +38,6 @@ class Embeddings:
         return int(self.vectors.shape[1])
 
 
-def _write_atomic(path: Path, write: Callable[[str], None]) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-")
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-
-
 def save_embeddings(directory: str | Path, embeddings: Embeddings) -> Path:
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
@@ -61,11 +49,11 @@ def save_embeddings(directory: str | Path, embeddings: Embeddings) -> Path:
 
         return write
 
-    _write_atomic(directory / VECTORS, save_array(embeddings.vectors.astype(np.float32)))
-    _write_atomic(directory / COVERED, save_array(embeddings.covered.astype(bool)))
-    _write_atomic(directory / TOKENIZER, lambda tmp: Path(tmp).write_text(embeddings.tokenizer_json, encoding="utf-8"))
+    write_atomic(directory / VECTORS, save_array(embeddings.vectors.astype(np.float32)))
+    write_atomic(directory / COVERED, save_array(embeddings.covered.astype(bool)))
+    write_atomic(directory / TOKENIZER, lambda tmp: Path(tmp).write_text(embeddings.tokenizer_json, encoding="utf-8"))
     settings = {"format": FORMAT, "dim": embeddings.dim, **embeddings.settings}
-    _write_atomic(directory / SETTINGS, lambda tmp: Path(tmp).write_text(json.dumps(settings, indent=2) + "\n"))
+    write_atomic(directory / SETTINGS, lambda tmp: Path(tmp).write_text(json.dumps(settings, indent=2) + "\n"))
     return directory
 
 
