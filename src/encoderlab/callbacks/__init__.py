@@ -4,6 +4,7 @@ from encoderlab.callbacks.checkpoint_io import AtomicCheckpointIO
 from encoderlab.callbacks.data_wait import DataWait
 from encoderlab.callbacks.figures import ClassificationFigures
 from encoderlab.callbacks.interrupt import SaveOnInterrupt
+from encoderlab.callbacks.memory_trim import MemoryTrim
 from encoderlab.callbacks.non_finite import StopOnNonFiniteLoss
 from encoderlab.callbacks.progress import ResumableProgressBar
 from encoderlab.callbacks.rng_state import RNGState
@@ -13,6 +14,7 @@ __all__ = [
     "AtomicCheckpointIO",
     "ClassificationFigures",
     "DataWait",
+    "MemoryTrim",
     "RNGState",
     "ResumableProgressBar",
     "SaveOnInterrupt",
