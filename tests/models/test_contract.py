@@ -94,7 +94,7 @@ def test_the_configs_come_from_the_yaml_files() -> None:
 
 @pytest.mark.parametrize("name", CONFIGS)
 def test_encoder_satisfies_the_protocol_and_declares_its_capabilities(name: str) -> None:
-    net, encoder = build(name)
+    _, encoder = build(name)
     assert isinstance(encoder, Encoder)
     declared = type(encoder).capabilities  # what the pipeline reads before building
     assert isinstance(declared, Capabilities) and isinstance(encoder.capabilities, Capabilities)
