@@ -32,9 +32,10 @@ def fits(cfg) -> bool:
     if cfg.model.family == "word_vectors":
         return cfg.data._target_.endswith(".TextCorpusDataModule")
     task_cls = get_class(cfg.task._target_)
-    needed = getattr(task_cls, "encoder_class", None)
-    encoder = str(cfg.model.get("encoder", {}).get("_target_", ""))
-    return cfg.model.family in task_cls.accepts and (needed is None or encoder.endswith(f".{needed}"))
+    if not task_cls.requires:
+        return cfg.model.family in task_cls.accepts
+    encoder_cls = get_class(cfg.model.encoder._target_) if "encoder" in cfg.model else None
+    return cfg.model.family in task_cls.accepts and not encoder_cls.capabilities.lacks(task_cls.requires)
 
 
 @pytest.mark.parametrize("data", DATASETS)

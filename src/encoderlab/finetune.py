@@ -12,11 +12,13 @@ Frozen parameters get `requires_grad=False`, so they receive no gradient and the
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from torch import nn
 
 from encoderlab.errors import ConfigError
+from encoderlab.models.contract import Encoder
 from encoderlab.models.lora import add_lora
 
 log = logging.getLogger(__name__)
@@ -24,10 +26,11 @@ log = logging.getLogger(__name__)
 METHODS = ("full", "freeze", "linear_probe", "lora")
 
 
-def encoder_layers(encoder: nn.Module) -> nn.ModuleList:
-    layers = getattr(encoder, "layers", None)
-    if not isinstance(layers, nn.ModuleList):
-        raise ConfigError(f"finetune: {type(encoder).__name__} has no layers to freeze; use finetune=full")
+def encoder_layers(encoder: Encoder, why: str = "to freeze") -> Sequence[nn.Module]:
+    """The encoder's layers (`Encoder.layer_stack`); one that has none can't freeze layers or decay by layer."""
+    layers = encoder.layer_stack()
+    if len(layers) == 0:
+        raise ConfigError(f"finetune: {type(encoder).__name__} has no layers {why}; use finetune=full")
     return layers
 
 
@@ -58,28 +61,23 @@ def apply_finetune(net: nn.Module, settings: dict[str, Any] | None) -> str:
             raise ConfigError(f"finetune.targets={targets} matched no linear layer of {type(encoder).__name__}")
         return f"lora: rank {settings.get('rank', 8)} adapters on {len(replaced)} layers ({', '.join(targets)})"
     count = settings.get("freeze_layers", 0)
-    layers = encoder_layers(encoder) if count else nn.ModuleList()  # a BiLSTM can freeze its embeddings alone
+    layers = encoder_layers(encoder) if count else ()  # a BiLSTM can freeze its embeddings alone
     if not 0 <= count <= len(layers):
         raise ConfigError(f"finetune.freeze_layers={count} but the encoder has {len(layers)} layers")
     frozen_embeddings = settings.get("freeze_embeddings", True)
     if frozen_embeddings:  # a Transformer's whole embedding block (positions, norm); else the token table
-        freeze(getattr(encoder, "embeddings", None) or encoder.input_embeddings)
+        freeze(encoder.embedding_block())
     for layer in layers[:count]:
         freeze(layer)
     return f"freeze: embeddings {'frozen' if frozen_embeddings else 'train'}, the first {count} layers frozen"
 
 
 def layer_depths(net: nn.Module) -> dict[str, int]:
-    """Depth of each parameter for layer-wise learning-rate decay: encoder embeddings 0, encoder layer i at i + 1,
-    everything above the encoder (final norm, pooler, head) at `num_layers + 1`."""
+    """Depth of each parameter for layer-wise learning-rate decay: the encoder's embedding block 0, its layer i at
+    i + 1, everything else (final norm, pooler, head) at `num_layers + 1`."""
     encoder = net.encoder
-    top = len(encoder_layers(encoder)) + 1
-    depths = {}
-    for name, _ in net.named_parameters():
-        depth = top
-        if name.startswith("encoder.embeddings."):
-            depth = 0
-        elif name.startswith("encoder.layers."):
-            depth = int(name.split(".")[2]) + 1
-        depths[name] = depth
-    return depths
+    layers = encoder_layers(encoder, "for layer-wise learning-rate decay")
+    depth_of = {id(p): 0 for p in encoder.embedding_block().parameters()}
+    for depth, layer in enumerate(layers, start=1):
+        depth_of.update({id(p): depth for p in layer.parameters()})
+    return {name: depth_of.get(id(p), len(layers) + 1) for name, p in net.named_parameters()}

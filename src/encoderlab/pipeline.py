@@ -52,12 +52,21 @@ def models_of_family(families: tuple[str, ...]) -> list[str]:
     return names
 
 
-def models_with_encoder(encoder_class: str) -> list[str]:
-    """Names of the model configs whose encoder is an `encoder_class` (read from conf/model/*.yaml)."""
+def encoder_lacks(model_cfg: Any, requires: tuple[str, ...]) -> list[str]:
+    """Which of the `requires` capabilities the model config's encoder class doesn't declare (all of them for a
+    model without an `encoder`); read before anything is built."""
+    if not requires:
+        return []
+    target = model_cfg.get("encoder", {}).get("_target_")
+    return get_class(target).capabilities.lacks(requires) if target else list(requires)
+
+
+def models_with_capabilities(families: tuple[str, ...], requires: tuple[str, ...]) -> list[str]:
+    """Names of the model configs of `families` whose encoder has the `requires` capabilities (conf/model/*.yaml)."""
     names = []
-    for path in sorted((CONF_DIR / "model").glob("*.yaml")):
-        if str(OmegaConf.load(path).get("encoder", {}).get("_target_", "")).endswith(f".{encoder_class}"):
-            names.append(path.stem)
+    for name in models_of_family(families):
+        if not encoder_lacks(OmegaConf.load(CONF_DIR / "model" / f"{name}.yaml"), requires):
+            names.append(name)
     return names
 
 
@@ -80,11 +89,12 @@ def check_model_fits_task(cfg: DictConfig) -> None:
             f"model={cfg.model.name} is a {family} model, but data={cfg.data.name} takes "
             f"{' or '.join(task_cls.accepts)} models; models that fit: {', '.join(models_of_family(task_cls.accepts))}"
         )
-    needed = getattr(task_cls, "encoder_class", None)  # a task that needs one kind of encoder (masked-LM: BERT's)
-    if needed and not str(cfg.model.get("encoder", {}).get("_target_", "")).endswith(f".{needed}"):
+    missing = encoder_lacks(cfg.model, task_cls.requires)  # a task that needs more of an encoder (masked-LM)
+    if missing:
         raise ConfigError(
-            f"model={cfg.model.name} is a {family} model but not a {needed}, which data={cfg.data.name} needs; "
-            f"models that fit: {', '.join(models_with_encoder(needed))}"
+            f"model={cfg.model.name} is a {family} model whose encoder lacks {', '.join(missing)}, which "
+            f"data={cfg.data.name} needs; models that fit: "
+            f"{', '.join(models_with_capabilities(task_cls.accepts, task_cls.requires))}"
         )
 
 
@@ -266,13 +276,12 @@ def run(cfg: DictConfig) -> dict[str, float]:
             len(adapters),
         )
     if vectors is not None and ckpt_path is None:  # a resumed run's checkpoint already holds them, trained on
-        encoder_target = str(cfg.model.encoder._target_)
-        size_key = "hidden_size" if encoder_target.endswith("TransformerEncoder") else "embedding_size"
+        encoder = task.net.encoder
         rows = initialise_embeddings(
-            task.net.encoder.input_embeddings,
+            encoder.get_input_embeddings(),
             vectors[1],
             str(vectors[0]),
-            f"model.encoder.{size_key}",
+            f"model.encoder.{encoder.embedding_size_key}",
             cfg.model.get("embeddings_scale", "raw"),
         )
         log.info(
@@ -342,7 +351,7 @@ def run(cfg: DictConfig) -> dict[str, float]:
             "metrics": metrics,
             **task.run_summary(),
         }
-        if trainer.is_global_zero and (getattr(task, "exports_encoder", False) or cfg.get("export_encoder")):
+        if trainer.is_global_zero and (task.exports_encoder or cfg.get("export_encoder")):
             # after testing the best checkpoint, the task holds its weights
             encoder_dir = save_encoder(
                 output_dir / "encoder", task.encoder_for_export(), task.tokenizer_json, cfg.model.name

@@ -18,10 +18,12 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from hydra.utils import get_class
 from torch import nn
 
 from encoderlab.data.disk_cache import write_atomic
 from encoderlab.errors import ConfigError
+from encoderlab.models.contract import Encoder
 
 log = logging.getLogger(__name__)
 
@@ -32,8 +34,11 @@ SHAPE_KEYS = ("hidden_size", "num_layers", "num_heads", "intermediate_size", "ma
 ARCHITECTURE_KEYS = (*SHAPE_KEYS, "norm_first")
 
 
-def save_encoder(directory: str | Path, encoder: nn.Module, tokenizer_json: str, model_name: str = "") -> Path:
-    """Write `encoder`'s weights (fp32, on CPU), its config and the tokenizer into `directory`."""
+def save_encoder(directory: str | Path, encoder: Encoder, tokenizer_json: str, model_name: str = "") -> Path:
+    """Write `encoder`'s weights (fp32, on CPU), its config and the tokenizer into `directory`; the encoder must be
+    `exportable` (`models.contract.Capabilities`)."""
+    if not encoder.capabilities.exportable:
+        raise TypeError(f"{type(encoder).__name__} is not exportable: it has no config to rebuild it from")
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().float().cpu().clone() for k, v in encoder.state_dict().items()}
@@ -77,7 +82,13 @@ def check_architecture(directory: str | Path, encoder_cfg: dict[str, Any], model
     """Raise unless the config's encoder has the saved encoder's architecture; returns the saved config."""
     config = read_config(directory)
     target = str(encoder_cfg.get("_target_", ""))
-    if not target.endswith(config["architecture"]):
+    encoder_class = get_class(target) if target else None
+    # the saved architecture is the class name `save_encoder` wrote; only exportable encoders have such folders
+    if (
+        encoder_class is None
+        or not encoder_class.capabilities.exportable
+        or encoder_class.__name__ != config["architecture"]
+    ):
         raise ConfigError(
             f"model.pretrained={directory} holds a {config['architecture']}, but model={model_name} builds {target}; "
             "pick a model of that architecture"

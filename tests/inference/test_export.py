@@ -32,9 +32,7 @@ def transformer() -> TransformerEncoder:
 
 def tfidf_bag() -> SequenceClassifier:
     encoder = BagOfNgramsEncoder(VOCAB, 16, bigram_buckets=101, weighting="tfidf")
-    encoder.fit_document_frequencies(
-        torch.randint(1, VOCAB, (30, 10), generator=torch.Generator().manual_seed(0)).tolist()
-    )
+    encoder.fit(torch.randint(1, VOCAB, (30, 10), generator=torch.Generator().manual_seed(0)).tolist())
     return SequenceClassifier(encoder, 5, pooling="sum")
 
 

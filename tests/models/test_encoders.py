@@ -19,7 +19,7 @@ def transformer(norm_first: bool) -> TransformerEncoder:
 def fitted_tfidf_bag() -> BagOfNgramsEncoder:
     encoder = BagOfNgramsEncoder(VOCAB, 16, bigram_buckets=97, weighting="tfidf")
     documents = torch.randint(1, VOCAB, (20, 12), generator=torch.Generator().manual_seed(3))
-    encoder.fit_document_frequencies(documents.tolist())
+    encoder.fit(documents.tolist())
     return encoder
 
 

@@ -21,7 +21,7 @@ def test_logits_only_at_masked_positions_and_decoder_is_the_embedding_matrix() -
     names = [name for name, _ in model.named_parameters()]
     assert sum("word_embeddings" in name for name in names) == 1, "the decoder is tied, not a second matrix"
     loss.backward()
-    assert model.encoder.input_embeddings.weight.grad[[7, 9]].abs().sum() > 0, "output side trains the embeddings"
+    assert model.encoder.get_input_embeddings().weight.grad[[7, 9]].abs().sum() > 0, "output side trains the embeddings"
 
 
 def test_fixed_size_gather_gives_the_same_loss_and_gradients_as_boolean_indexing() -> None:

@@ -163,9 +163,9 @@ def test_generation_respects_the_decoders_position_limit() -> None:
 
 def test_shared_embeddings_and_tied_output_projection() -> None:
     model = make("transformer_pre_ln")
-    assert model.decoder.input_embeddings is model.encoder.input_embeddings
+    assert model.decoder.input_embeddings is model.encoder.get_input_embeddings()
     separate = TransformerSeq2Seq(VOCAB, PAD, BOS, EOS, hidden_size=16, num_heads=2, share_embeddings=False)
-    assert separate.decoder.input_embeddings is not separate.encoder.input_embeddings
+    assert separate.decoder.input_embeddings is not separate.encoder.get_input_embeddings()
     hidden = torch.randn(2, 3, 16)
     expected = hidden @ separate.decoder.input_embeddings.weight.T + separate.output_bias
     torch.testing.assert_close(separate.output_logits(hidden), expected)

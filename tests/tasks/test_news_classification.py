@@ -82,5 +82,5 @@ def test_tfidf_bag_counts_training_documents_learns_and_keeps_the_counts_in_its_
     counts = task.net.encoder.tfidf
     train_size = len(instantiate(cfg.data).load_splits()["train"])
     assert int(counts.num_documents) == train_size
-    assert not task.net.encoder.needs_document_frequencies
+    assert not task.net.encoder.needs_fit
     assert counts.document_frequency.max() <= train_size and counts.document_frequency.sum() > train_size

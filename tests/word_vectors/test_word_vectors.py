@@ -94,7 +94,7 @@ def test_loading_sets_exactly_the_covered_rows_of_every_encoder(
 ) -> None:
     vocab = 50
     encoder = encoder_of(model, tmp_path, tiny_data_dir, cache_dir, vocab)
-    embedding = encoder.input_embeddings
+    embedding = encoder.get_input_embeddings()
     before = embedding.weight.detach().clone()
     source = random_embeddings(vocab, embedding.embedding_dim)
     rows = initialise_embeddings(embedding, source, "test", scale="init")
@@ -116,9 +116,11 @@ def test_loading_sets_exactly_the_covered_rows_of_every_encoder(
 def test_a_mismatched_vocabulary_or_dimension_is_one_line(tmp_path: Path, tiny_data_dir: Path, cache_dir: Path) -> None:
     encoder = encoder_of("bilstm", tmp_path, tiny_data_dir, cache_dir, 50)
     with pytest.raises(ConfigError, match="holds 60 vectors but the encoder has 50 tokens"):
-        initialise_embeddings(encoder.input_embeddings, random_embeddings(60, 32), "x")
+        initialise_embeddings(encoder.get_input_embeddings(), random_embeddings(60, 32), "x")
     with pytest.raises(ConfigError, match=r"holds 16-d vectors .* 32-d; set model.encoder.embedding_size=16"):
-        initialise_embeddings(encoder.input_embeddings, random_embeddings(50, 16), "x", "model.encoder.embedding_size")
+        initialise_embeddings(
+            encoder.get_input_embeddings(), random_embeddings(50, 16), "x", "model.encoder.embedding_size"
+        )
 
 
 def test_a_folder_that_is_not_an_embeddings_folder_is_one_line(tmp_path: Path) -> None:

@@ -147,7 +147,7 @@ class TextClassificationDataModule(SplitDataModule):
         return self._tokenizer
 
     def training_token_ids(self) -> Iterator[list[int]]:
-        """The encoded training texts, for statistics a model counts before training (TF-IDF's document frequency)."""
+        """The encoded training texts, for statistics an encoder counts before training (`Encoder.fit`)."""
         self.setup("fit")
         yield from self.datasets["train"]["input_ids"]
 

@@ -1,6 +1,7 @@
 """Plain `torch.nn` models: no Lightning, no Hydra, no I/O."""
 
 from encoderlab.models.bag import BagOfNgramsEncoder
+from encoderlab.models.contract import Capabilities, Encoder
 from encoderlab.models.crf import CRF
 from encoderlab.models.heads import Pooler, SequenceClassifier, TokenClassifier
 from encoderlab.models.lstm import LSTMAttentionDecoder, LSTMEncoder
@@ -10,6 +11,8 @@ from encoderlab.models.transformer import TransformerDecoder, TransformerEncoder
 __all__ = [
     "CRF",
     "BagOfNgramsEncoder",
+    "Capabilities",
+    "Encoder",
     "LSTMAttentionDecoder",
     "LSTMEncoder",
     "LSTMSeq2Seq",

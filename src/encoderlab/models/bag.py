@@ -11,11 +11,13 @@ for more than frequent ones, which a plain mean cannot do.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
 
 import torch
 from torch import nn
 
+from encoderlab.models.contract import Capabilities
 from encoderlab.models.tfidf import TfIdfWeights
 
 WEIGHTING_CHOICES = ("none", "tfidf")
@@ -24,7 +26,12 @@ _HASH_MULTIPLIER = 1_000_003  # a prime, so (previous, current) pairs spread ove
 
 
 class BagOfNgramsEncoder(nn.Module):
-    """`forward(input_ids, attention_mask) -> [B, T, H]`: token (+ bigram) embeddings, no attention, no recurrence."""
+    """`forward(input_ids, attention_mask) -> [B, T, H]`: token (+ bigram) embeddings, no attention, no recurrence.
+    Satisfies `models.contract.Encoder`; with TF-IDF weighting its positions are shares of the document's TF-IDF
+    vector (no per-token states) and `fit` counts the document frequencies."""
+
+    capabilities = Capabilities()
+    embedding_size_key = "embedding_size"
 
     def __init__(
         self,
@@ -44,6 +51,8 @@ class BagOfNgramsEncoder(nn.Module):
         self.embedding_size = embedding_size
         self.pad_id = pad_id
         self.tfidf = TfIdfWeights(vocab_size + bigram_buckets) if weighting == "tfidf" else None
+        if self.tfidf is not None:
+            self.capabilities = replace(type(self).capabilities, per_token_states=False)
         nn.init.normal_(self.token_embeddings.weight, std=embedding_size**-0.5)
         self.token_embeddings.weight.data[pad_id].zero_()
         if self.bigram_embeddings is not None:
@@ -53,25 +62,34 @@ class BagOfNgramsEncoder(nn.Module):
     def hidden_size(self) -> int:
         return self.embedding_size
 
-    @property
-    def input_embeddings(self) -> nn.Embedding:
+    def get_input_embeddings(self) -> nn.Embedding:
         return self.token_embeddings
 
+    def set_input_embeddings(self, embedding: nn.Embedding) -> None:
+        self.token_embeddings = embedding
+
+    def embedding_block(self) -> nn.Module:
+        return self.token_embeddings  # the hashed bigrams keep training when the (word-vector) tokens are frozen
+
+    def layer_stack(self) -> tuple[nn.Module, ...]:
+        return ()
+
     @property
-    def needs_document_frequencies(self) -> bool:
+    def needs_fit(self) -> bool:
         return self.tfidf is not None and not self.tfidf.fitted
 
-    def fit_document_frequencies(self, documents: Iterable[list[int]]) -> None:
-        """Count n-gram document frequencies over the training texts (token id lists); TF-IDF weighting needs them."""
+    def fit(self, train_token_ids: Iterable[Sequence[int]]) -> None:
+        """Count n-gram document frequencies over the training texts (token id lists); TF-IDF weighting needs them,
+        plain bags count nothing."""
         if self.tfidf is None:
             return
 
-        def present_features(ids: list[int]) -> torch.Tensor:
-            tokens = torch.tensor(ids, dtype=torch.long).unsqueeze(0)
+        def present_features(ids: Sequence[int]) -> torch.Tensor:
+            tokens = torch.tensor(list(ids), dtype=torch.long).unsqueeze(0)
             features, feature_mask = self._features(tokens, torch.ones_like(tokens, dtype=torch.bool))
             return features[feature_mask]
 
-        self.tfidf.fit(present_features(ids) for ids in documents)
+        self.tfidf.fit(present_features(ids) for ids in train_token_ids)
 
     def _bigram_buckets(self, input_ids: torch.Tensor) -> torch.Tensor:
         """The hashed bucket of the bigram ending at each position (position 0 has none; its value is unused)."""

@@ -6,6 +6,7 @@ import torch
 from torch import nn
 
 from encoderlab.models.attention import AdditiveAttention
+from encoderlab.models.contract import Encoder
 from encoderlab.models.crf import CRF
 
 POOLING_CHOICES = ("cls", "mean", "sum", "max", "attention")
@@ -56,7 +57,7 @@ class SequenceClassifier(nn.Module):
 
     def __init__(
         self,
-        encoder: nn.Module,
+        encoder: Encoder,
         num_classes: int,
         pooling: str = "cls",
         head_dropout: float = 0.1,
@@ -85,7 +86,7 @@ class SequenceClassifier(nn.Module):
         """What the model attends to, for visualisation: `layer_<i>` `[B, heads, T, T]` for a Transformer encoder's
         self-attention, `pooling` `[B, T]` for attention pooling; empty for a model with neither (an LSTM, mean)."""
         maps: dict[str, torch.Tensor] = {}
-        if hasattr(self.encoder, "attention_maps"):
+        if self.encoder.capabilities.attention_maps:
             layers = self.encoder.attention_maps(input_ids, attention_mask, token_type_ids)
             maps.update({f"layer_{i}": weights for i, weights in enumerate(layers, start=1)})
         if self.pooler.attention is not None:
@@ -100,7 +101,7 @@ class TokenClassifier(nn.Module):
     With `crf=True` it also holds a linear-chain CRF (`self.crf`) that the task trains and decodes over words.
     """
 
-    def __init__(self, encoder: nn.Module, num_labels: int, dropout: float = 0.1, crf: bool = False) -> None:
+    def __init__(self, encoder: Encoder, num_labels: int, dropout: float = 0.1, crf: bool = False) -> None:
         super().__init__()
         self.encoder = encoder
         self.dropout = nn.Dropout(dropout)

@@ -12,6 +12,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from encoderlab.models.contract import Encoder
+
+# per-token states to predict from; `exportable`: its `config` sizes the head, and the run hands the encoder on
+MASKED_LM_NEEDS = ("per_token_states", "exportable")
 IGNORE_INDEX = -100  # label of positions that are not predicted (not masked, padding, special tokens)
 
 
@@ -50,10 +54,15 @@ class MaskedLanguageModel(nn.Module):
     `k` above the masking rate's tail (e.g. 20% of T for BERT's 15%): masked positions beyond `k * B` are dropped.
     """
 
-    def __init__(self, encoder: nn.Module, max_predictions_per_seq: int | None = None) -> None:
+    def __init__(self, encoder: Encoder, max_predictions_per_seq: int | None = None) -> None:
         super().__init__()
         self.encoder = encoder
         self.max_predictions_per_seq = max_predictions_per_seq
+        missing = encoder.capabilities.lacks(MASKED_LM_NEEDS)
+        if missing:
+            raise ValueError(
+                f"a masked-LM needs an encoder with {', '.join(missing)}; {type(encoder).__name__} lacks it"
+            )
         config = encoder.config
         self.head = MaskedLMHead(config.hidden_size, config.vocab_size, config.layer_norm_eps)
         nn.init.normal_(self.head.transform.weight, std=0.02)
@@ -75,6 +84,6 @@ class MaskedLanguageModel(nn.Module):
             positions = gather_masked_positions(labels, budget)
             targets = labels.flatten()[positions]
             selected = hidden.flatten(0, 1)[positions]
-        logits = self.head(selected, self.encoder.input_embeddings.weight)
+        logits = self.head(selected, self.encoder.get_input_embeddings().weight)
         loss = F.cross_entropy(logits.float(), targets, ignore_index=IGNORE_INDEX)
         return loss, logits, targets

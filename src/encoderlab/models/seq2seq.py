@@ -110,7 +110,7 @@ class TransformerSeq2Seq(Seq2SeqModel):
         self.encoder = TransformerEncoder(vocab_size, num_layers=encoder_layers, **shape)
         self.decoder = TransformerDecoder(vocab_size, num_layers=decoder_layers, **shape)
         if share_embeddings:
-            self.decoder.embeddings.word_embeddings = self.encoder.embeddings.word_embeddings
+            self.decoder.embeddings.word_embeddings = self.encoder.get_input_embeddings()
         self.output_bias = nn.Parameter(torch.zeros(vocab_size))
 
     @property
@@ -173,7 +173,7 @@ class LSTMSeq2Seq(Seq2SeqModel):
             pad_id=pad_id,
         )
         if share_embeddings:
-            self.decoder.embeddings = self.encoder.embeddings
+            self.decoder.embeddings = self.encoder.get_input_embeddings()
         self.output_bias = nn.Parameter(torch.zeros(vocab_size))
 
     @property

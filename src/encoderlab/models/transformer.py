@@ -7,6 +7,7 @@ output) so weights map both ways; Q, K and V are one fused matrix here and three
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 
 import torch
@@ -14,6 +15,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from encoderlab.models.attention import Cache, MultiHeadAttention, key_padding_bias
+from encoderlab.models.contract import Capabilities
 from encoderlab.models.unpadding import Packing
 
 
@@ -111,9 +113,12 @@ def init_bert_weights(module: nn.Module) -> None:
 
 
 class TransformerEncoder(nn.Module):
-    """`forward(input_ids, attention_mask) -> hidden [B, T, H]`; padding never changes outputs at real positions."""
+    """`forward(input_ids, attention_mask) -> hidden [B, T, H]`; padding never changes outputs at real positions.
+    Satisfies `models.contract.Encoder`."""
 
     config_class = TransformerConfig
+    capabilities = Capabilities(token_type_ids=True, unpad=True, attention_maps=True, exportable=True)
+    embedding_size_key = "hidden_size"
 
     def __init__(self, vocab_size: int, **kwargs) -> None:
         super().__init__()
@@ -128,9 +133,24 @@ class TransformerEncoder(nn.Module):
     def hidden_size(self) -> int:
         return self.config.hidden_size
 
-    @property
-    def input_embeddings(self) -> nn.Embedding:
+    def get_input_embeddings(self) -> nn.Embedding:
         return self.embeddings.word_embeddings
+
+    def set_input_embeddings(self, embedding: nn.Embedding) -> None:
+        self.embeddings.word_embeddings = embedding
+
+    def embedding_block(self) -> nn.Module:
+        return self.embeddings
+
+    def layer_stack(self) -> nn.ModuleList:
+        return self.layers
+
+    @property
+    def needs_fit(self) -> bool:
+        return False
+
+    def fit(self, train_token_ids: Iterable[Sequence[int]]) -> None:
+        """Nothing to count: every weight trains."""
 
     def forward(
         self,

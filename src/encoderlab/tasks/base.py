@@ -13,6 +13,7 @@ from torch import nn
 
 from encoderlab.errors import ConfigError
 from encoderlab.finetune import apply_finetune, layer_depths
+from encoderlab.models.contract import Encoder, fit_on_training_split
 from encoderlab.models.lora import merged_copy
 from encoderlab.optim import param_groups
 
@@ -43,6 +44,8 @@ class Task(L.LightningModule):
 
     net: nn.Module
     accepts: tuple[str, ...] = ()  # model families (conf/model/*.yaml `family`) this task can train
+    requires: tuple[str, ...] = ()  # `models.contract.Capabilities` the task needs of its encoder
+    exports_encoder = False  # True: the pipeline writes `encoder/` (weights, config, tokenizer) after every run
 
     def __init__(
         self, optimizer: dict, scheduler: dict | None = None, compile: bool = False, finetune: dict | None = None
@@ -74,6 +77,10 @@ class Task(L.LightningModule):
     def apply_finetune(self) -> None:
         """Subclasses that fine-tune an encoder call this once `self.net` is built: freezing, LoRA adapters."""
         self.finetune_summary = apply_finetune(self.net, self.finetune_cfg)
+
+    def on_fit_start(self) -> None:
+        # statistics the encoder counts on the training split (`Encoder.fit`), once; a no-op for most encoders
+        fit_on_training_split(self.net.encoder, self.trainer.datamodule)
 
     def configure_model(self) -> None:
         # Compile the inner module, never the LightningModule; kept out of the module tree (object.__setattr__)
@@ -107,9 +114,9 @@ class Task(L.LightningModule):
 
     def encoder_for_export(self) -> nn.Module:
         """The trained encoder as plain weights: LoRA adapters, if any, merged into a copy."""
-        encoder = getattr(self.net, "encoder", None)
-        if encoder is None or not hasattr(encoder, "config"):
-            raise TypeError(f"{type(self.net).__name__} has no exportable Transformer encoder")
+        encoder = self.net.encoder  # every task's network holds its encoder there (seq2seq models too)
+        if not isinstance(encoder, Encoder) or not encoder.capabilities.exportable:
+            raise TypeError(f"{type(self.net).__name__} has no exportable encoder ({type(encoder).__name__})")
         return merged_copy(encoder)
 
     def run_summary(self) -> dict[str, Any]:

@@ -80,18 +80,6 @@ class ClassificationTask(Task):
         self.test_confusion = MulticlassConfusionMatrix(num_classes)
         self.confusion_matrices: dict[str, torch.Tensor] = {}
 
-    def on_fit_start(self) -> None:
-        encoder = self.net.encoder
-        if not getattr(encoder, "needs_document_frequencies", False):
-            return
-        datamodule = self.trainer.datamodule
-        if datamodule is None or not hasattr(datamodule, "training_token_ids"):
-            raise RuntimeError(
-                "TF-IDF weighting counts document frequencies on the training set: "
-                "fit with a text classification datamodule (trainer.fit(task, datamodule=...))"
-            )
-        encoder.fit_document_frequencies(datamodule.training_token_ids())
-
     def forward(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         return self.forward_net(batch["input_ids"], batch["attention_mask"], batch.get("token_type_ids"))
 

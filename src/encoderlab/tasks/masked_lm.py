@@ -10,14 +10,14 @@ import torch
 from hydra.utils import instantiate
 from torchmetrics import MeanMetric, MinMetric
 
-from encoderlab.models.masked_lm import IGNORE_INDEX, MaskedLanguageModel
+from encoderlab.models.masked_lm import IGNORE_INDEX, MASKED_LM_NEEDS, MaskedLanguageModel
 from encoderlab.tasks.base import Task
 
 
 class MaskedLMTask(Task):
     accepts = ("encoder",)
-    encoder_class = "TransformerEncoder"  # the MLM head ties to its input embeddings
-    exports_encoder = True  # the pipeline writes `encoder/` (weights, config, tokenizer) after every run
+    requires = MASKED_LM_NEEDS  # the MLM head ties to its input embeddings and is sized by its config
+    exports_encoder = True
 
     def __init__(
         self,
