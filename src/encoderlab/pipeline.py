@@ -75,12 +75,15 @@ def check_model_fits_task(cfg: DictConfig) -> None:
                 "use data=enwiki or data=text_corpus data.path=..."
             )
         return
+    needed = getattr(task_cls, "encoder_class", None)  # a task that needs one kind of encoder (masked-LM: BERT's)
     if family not in task_cls.accepts:
+        fitting = models_of_family(task_cls.accepts)
+        if needed:  # name only the models that pass the encoder check below too
+            fitting = [name for name in fitting if name in models_with_encoder(needed)]
         raise ConfigError(
             f"model={cfg.model.name} is a {family} model, but data={cfg.data.name} takes "
-            f"{' or '.join(task_cls.accepts)} models; models that fit: {', '.join(models_of_family(task_cls.accepts))}"
+            f"{' or '.join(task_cls.accepts)} models; models that fit: {', '.join(fitting)}"
         )
-    needed = getattr(task_cls, "encoder_class", None)  # a task that needs one kind of encoder (masked-LM: BERT's)
     if needed and not str(cfg.model.get("encoder", {}).get("_target_", "")).endswith(f".{needed}"):
         raise ConfigError(
             f"model={cfg.model.name} is a {family} model but not a {needed}, which data={cfg.data.name} needs; "
