@@ -68,8 +68,11 @@ gpu-pack: install data ## wheels + data subset for the GPU machine into .gpu_pac
 gpu-evidence: ## the GPU evidence stages, on the GPU machine (ARGS=--rehearse: tiny sizes on this CPU, as CI runs it)
 	scripts/gpu_evidence.sh $(ARGS)
 
-test: install ## run the test suite (CPU, offline; the GPU-evidence rehearsal is `make rehearse`)
+test: install ## run the test suite, slow tests included (CPU, offline; the GPU-evidence rehearsal is `make rehearse`)
 	$(BIN)/python -m pytest -q -m "not rehearsal" $(ARGS)
+
+test-fast: install ## the quick loop: the suite without the tests marked slow (long real-Trainer runs)
+	$(BIN)/python -m pytest -q -m "not slow and not rehearsal" $(ARGS)
 
 rehearse: install ## scripts/gpu_evidence.sh --rehearse on the CPU, with its checks (CI runs it after make test)
 	$(BIN)/python -m pytest -q -m rehearsal tests/test_gpu_evidence.py $(ARGS)
@@ -87,4 +90,4 @@ clean: ## remove caches and run outputs (keeps .venv and data)
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
 
 .PHONY: help install data train translate compare predict export compress serve loadtest bench gpu-pack gpu-evidence \
-	test rehearse lint format clean
+	test test-fast rehearse lint format clean

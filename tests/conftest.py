@@ -25,6 +25,7 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, open_dict
 
 from encoderlab.pipeline import CONF_DIR, models_of_family
+from tests.small_models import small_overrides
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = ROOT.parent / "shared" / "data"
@@ -155,31 +156,12 @@ def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("cache")
 
 
-# Small shapes so every encoder trains in seconds on a CPU.
-SMALL_MODEL_OVERRIDES = {
-    "bert_tiny": [],
-    "bert_mini": ["model.encoder.num_layers=1"],
-    "bert_small": ["model.encoder.num_layers=1"],
-    "bert_medium": ["model.encoder.num_layers=1"],
-    "bert_base": ["model.encoder.num_layers=1"],
-    "fasttext": ["model.encoder.embedding_size=16", "model.encoder.bigram_buckets=1000"],
-    "fasttext_tfidf": ["model.encoder.embedding_size=16", "model.encoder.bigram_buckets=1000"],
-    "lstm": ["model.encoder.embedding_size=32", "model.encoder.hidden_size=32"],
-    "bilstm": ["model.encoder.embedding_size=32", "model.encoder.hidden_size=32"],
-    "bilstm_attn": ["model.encoder.embedding_size=32", "model.encoder.hidden_size=32"],
-    "transformer_seq2seq": [
-        "model.net.hidden_size=32",
-        "model.net.num_heads=4",
-        "model.net.intermediate_size=64",
-        "model.net.encoder_layers=1",
-        "model.net.decoder_layers=1",
-    ],
-    "lstm_seq2seq": ["model.net.embedding_size=32", "model.net.hidden_size=32", "model.net.decoder_hidden_size=32"],
-}
 MODELS = sorted(p.stem for p in (CONF_DIR / "model").glob("*.yaml"))
 ENCODER_MODELS = models_of_family(("encoder",))
 CLASSIFIER_MODELS = models_of_family(("encoder", "document_encoder"))  # adds the TF-IDF-pooled bag
 DATASETS = sorted(p.stem for p in (CONF_DIR / "data").glob("*.yaml"))
+# Small shapes so every model trains in seconds on a CPU, derived from each conf/model YAML (tests/small_models.py).
+SMALL_MODEL_OVERRIDES = {model: small_overrides(model) for model in MODELS}
 
 
 def compose_train_cfg(root: Path, data_dir: Path, cache_dir: Path, *overrides: str) -> DictConfig:

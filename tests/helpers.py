@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import signal as signal_module
 import time
@@ -72,3 +73,28 @@ class SlowDown(L.Callback):
 
     def on_train_batch_end(self, *args) -> None:
         time.sleep(self.seconds)
+
+
+class RecordOptimizer(L.Callback):
+    """Writes to `path` (JSON) what the optimizer and scheduler did: their classes, how many parameters hold optimizer
+    state, how many trainable tensors changed over training, and the scheduler's step count."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.before: dict[str, torch.Tensor] = {}
+
+    def on_train_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        self.before = {n: p.detach().clone() for n, p in pl_module.named_parameters() if p.requires_grad}
+
+    def on_train_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        params = dict(pl_module.named_parameters())
+        schedulers = [config.scheduler for config in trainer.lr_scheduler_configs]
+        record = {
+            "optimizers": [f"{type(o).__module__}.{type(o).__qualname__}" for o in trainer.optimizers],
+            "with_state": sum(1 for o in trainer.optimizers for state in o.state.values() if state),
+            "trainable": len(self.before),
+            "changed": sum(1 for n, before in self.before.items() if not torch.equal(params[n].detach(), before)),
+            "scheduler_steps": [s.last_epoch for s in schedulers],
+        }
+        with open(self.path, "w") as handle:
+            json.dump(record, handle)

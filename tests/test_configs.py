@@ -2,64 +2,51 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import torch
+from hydra import compose, initialize_config_dir
+from hydra.core.global_hydra import GlobalHydra
 from hydra.utils import get_class, instantiate
 from omegaconf import OmegaConf
 
 from encoderlab.errors import ConfigError
-from encoderlab.pipeline import check_model_fits_task, models_of_family, run
+from encoderlab.pipeline import CONF_DIR, check_model_fits_task, models_of_family, run
 from tests.conftest import DATASETS, MODELS
-
-# What each task needs from its data (normally `datamodule.task_kwargs()`), without reading any data.
-TASK_KWARGS = {
-    "encoderlab.tasks.classification.ClassificationTask": {
-        "vocab_size": 100,
-        "num_classes": 2,
-        "label_names": ["a", "b"],
-    },
-    "encoderlab.tasks.token_classification.TokenClassificationTask": {
-        "vocab_size": 100,
-        "num_classes": 9,
-        "label_names": ["O", "B-PER", "I-PER", "B-LOC", "I-LOC", "B-ORG", "I-ORG", "B-MISC", "I-MISC"],
-    },
-    "encoderlab.tasks.translation.TranslationTask": {"vocab_size": 100, "pad_id": 0, "bos_id": 2, "eos_id": 3},
-    "encoderlab.tasks.masked_lm.MaskedLMTask": {"vocab_size": 100},
-}
+from tests.task_stub import build_task
 
 
-def fits(cfg) -> bool:
-    if cfg.model.family == "word_vectors":
-        return cfg.data._target_.endswith(".TextCorpusDataModule")
-    task_cls = get_class(cfg.task._target_)
-    if not task_cls.requires:
-        return cfg.model.family in task_cls.accepts
-    encoder_cls = get_class(cfg.model.encoder._target_) if "encoder" in cfg.model else None
-    return cfg.model.family in task_cls.accepts and not encoder_cls.capabilities.lacks(task_cls.requires)
+def alternatives(message: str) -> tuple[str, list[str]]:
+    """What a refusal offers instead: ("model", names) from `models that fit: a, b`, or ("data", names) from
+    `use data=x or data=y ...`."""
+    if "models that fit: " in message:
+        return "model", message.split("models that fit: ")[1].split(", ")
+    return "data", re.findall(r"data=(\w+)", message.split("; use ")[1])
 
 
 @pytest.mark.parametrize("data", DATASETS)
 @pytest.mark.parametrize("model", MODELS)
 def test_every_model_and_data_pair_instantiates_or_is_refused_in_one_line(make_cfg, model: str, data: str) -> None:
     cfg = make_cfg(f"model={model}", f"data={data}")
-    if not fits(cfg):
-        with pytest.raises(ConfigError) as info:
-            check_model_fits_task(cfg)
-        assert "\n" not in str(info.value) and f"model={model} is a {cfg.model.family} model" in str(info.value)
+    try:
+        check_model_fits_task(cfg)
+    except ConfigError as error:
+        message = str(error)
+        assert "\n" not in message and message.startswith(f"model={model} is a {cfg.model.family} model")
+        # the refusal is the check's own verdict: what it names instead must pass that same check
+        kind, names = alternatives(message)
+        assert names and (model if kind == "model" else data) not in names, message
+        for name in names:
+            check_model_fits_task(
+                make_cfg(f"model={name if kind == 'model' else model}", f"data={data if kind == 'model' else name}")
+            )
         return
-    check_model_fits_task(cfg)
     datamodule = instantiate(cfg.data)
     assert datamodule.name == cfg.data.name
     if cfg.model.family == "word_vectors":  # gensim trains them: there is no task to build
         return
-    task = instantiate(
-        cfg.task,
-        model=cfg.model,
-        **TASK_KWARGS[cfg.task._target_],
-        optimizer=cfg.optimizer,
-        scheduler=cfg.scheduler,
-        _recursive_=False,
-    )
+    task = build_task(cfg)
     assert sum(p.numel() for p in task.net.parameters()) > 0
     assert cfg.optimizer.lr == cfg.model.lr
     assert cfg.optimized_metric == f"{cfg.task.monitor}_best"
@@ -71,19 +58,35 @@ def test_every_data_set_has_a_model_that_fits(make_cfg) -> None:
         assert models_of_family(accepts), f"no model config serves data={data}"
 
 
-@pytest.mark.parametrize(
-    "group,choices",
-    [
-        ("optimizer", ["adamw", "adam", "sgd", "rmsprop"]),
-        ("scheduler", ["linear_warmup", "cosine", "constant"]),
-        ("trainer", ["default", "cpu", "gpu", "ddp", "ddp_cpu"]),
-        ("logger", ["wandb", "csv", "tensorboard", "many", "none"]),
-    ],
-)
-def test_group_choices_compose(make_cfg, group: str, choices: list[str]) -> None:
-    for choice in choices:
-        cfg = make_cfg(f"{group}={choice}")
-        assert cfg.get(group) is not None or choice == "none"
+GROUPS = ("optimizer", "scheduler", "trainer", "logger")
+CHOICES = [(group, path.stem) for group in GROUPS for path in sorted((CONF_DIR / group).glob("*.yaml"))]
+
+
+def file_content(group: str, choice: str) -> dict:
+    """`conf/<group>/<choice>.yaml` over the same-group configs its defaults list names (its own keys last)."""
+    content = OmegaConf.load(CONF_DIR / group / f"{choice}.yaml")
+    parents = content.pop("defaults", [])
+    merged = OmegaConf.merge(*(file_content(group, parent) for parent in parents), content) if parents else content
+    return OmegaConf.to_container(merged, resolve=False)
+
+
+def compose_choice(group: str, choice: str):
+    """The real `train.yaml` with only `<group>=<choice>` (the test defaults of `make_cfg` would hide some keys)."""
+    GlobalHydra.instance().clear()
+    try:
+        with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+            return compose(config_name="train", overrides=[f"{group}={choice}"], return_hydra_config=True)
+    finally:
+        GlobalHydra.instance().clear()
+
+
+@pytest.mark.parametrize("group,choice", CHOICES)
+def test_group_choices_compose_to_their_file(group: str, choice: str) -> None:
+    cfg = compose_choice(group, choice)
+    assert cfg.hydra.runtime.choices[group] == choice
+    composed = cfg.get(group)
+    composed = OmegaConf.to_container(composed, resolve=False) if composed is not None else {}
+    assert composed == file_content(group, choice)
 
 
 def test_default_is_bert_small_on_sst2(make_cfg) -> None:

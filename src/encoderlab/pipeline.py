@@ -85,9 +85,11 @@ def check_model_fits_task(cfg: DictConfig) -> None:
             )
         return
     if family not in task_cls.accepts:
+        # name only the models that pass the encoder check below too
+        fitting = models_with_capabilities(task_cls.accepts, task_cls.requires)
         raise ConfigError(
             f"model={cfg.model.name} is a {family} model, but data={cfg.data.name} takes "
-            f"{' or '.join(task_cls.accepts)} models; models that fit: {', '.join(models_of_family(task_cls.accepts))}"
+            f"{' or '.join(task_cls.accepts)} models; models that fit: {', '.join(fitting)}"
         )
     missing = encoder_lacks(cfg.model, task_cls.requires)  # a task that needs more of an encoder (masked-LM)
     if missing:

@@ -7,11 +7,12 @@ from pathlib import Path
 
 import pytest
 import torch
+from hydra.utils import get_class
 from tokenizers import Tokenizer
 
 from encoderlab.pipeline import run
 from encoderlab.tasks.classification import ClassificationTask
-from tests.conftest import CLASSIFIER_MODELS, SMALL_MODEL_OVERRIDES
+from tests.conftest import CLASSIFIER_MODELS, SMALL_MODEL_OVERRIDES, separable_sentences
 
 
 @pytest.mark.parametrize("model", CLASSIFIER_MODELS)
@@ -32,6 +33,7 @@ OVERFIT = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("model", OVERFIT)
 def test_each_encoder_learns_a_separable_slice(make_cfg, model: str) -> None:
     cfg = make_cfg(
@@ -49,7 +51,7 @@ def test_each_encoder_learns_a_separable_slice(make_cfg, model: str) -> None:
 
 def test_checkpoint_alone_is_enough_to_predict(make_cfg) -> None:
     cfg = make_cfg("model=bert_tiny", "trainer.max_epochs=1")
-    run(cfg)
+    metrics = run(cfg)
     output = Path(cfg.paths.output_dir)
     summary = json.loads((output / "summary.json").read_text())
     best = Path(summary["best_checkpoint"])
@@ -62,10 +64,19 @@ def test_checkpoint_alone_is_enough_to_predict(make_cfg) -> None:
     probs = task({"input_ids": ids, "attention_mask": torch.ones_like(ids)}).softmax(-1)
     assert probs.shape == (1, 2) and torch.allclose(probs.sum(), torch.tensor(1.0))
     assert task.hparams.label_names == ["negative", "positive"]
-    assert summary["metrics"]["test/acc"] == pytest.approx(summary["metrics"]["test/acc"])
+    assert summary["metrics"]["test/acc"] == pytest.approx(metrics["test/acc"])
+    # the checkpoint and its tokenizer alone reproduce the accuracy the run tested (SST-2 tests on validation)
+    validation = separable_sentences(64, 1)
+    correct = 0
+    with torch.no_grad(), torch.autocast("cpu", torch.bfloat16, enabled=summary["precision"] == "bf16-mixed"):
+        for text, label in validation:
+            ids = torch.tensor([tokenizer.encode(text).ids])
+            correct += int(task({"input_ids": ids, "attention_mask": torch.ones_like(ids)}).argmax(-1).item() == label)
+    assert correct / len(validation) == pytest.approx(metrics["test/acc"], abs=1.01 / len(validation))  # 1 near-tie
     assert {"command", "commit", "device", "wall_time_sec"} <= summary.keys()
 
 
+@pytest.mark.slow
 def test_compiled_inner_module_keeps_clean_state_dict_keys(make_cfg) -> None:
     cfg = make_cfg("model=bert_tiny", "debug=fdr", "task.compile=true")
     run(cfg)  # trains through torch.compile
@@ -78,9 +89,20 @@ def test_compiled_inner_module_keeps_clean_state_dict_keys(make_cfg) -> None:
 
 @pytest.mark.parametrize("optimizer", ["adam", "sgd", "rmsprop"])
 @pytest.mark.parametrize("scheduler", ["cosine", "constant"])
-def test_optimizer_and_scheduler_choices_train(make_cfg, optimizer: str, scheduler: str) -> None:
-    metrics = run(make_cfg("model=bert_tiny", "debug=fdr", f"optimizer={optimizer}", f"scheduler={scheduler}"))
+def test_optimizer_and_scheduler_choices_train(make_cfg, tmp_path: Path, optimizer: str, scheduler: str) -> None:
+    record = tmp_path / "optimizer.json"
+    cfg = make_cfg(
+        "model=bert_tiny", "debug=fdr", f"optimizer={optimizer}", f"scheduler={scheduler}",
+        "+callbacks.record._target_=tests.helpers.RecordOptimizer", f"+callbacks.record.path={record}",
+    )  # fmt: skip
+    metrics = run(cfg)
     assert torch.isfinite(torch.tensor(metrics["train/loss_epoch"]))
+    seen = json.loads(record.read_text())
+    chosen = get_class(cfg.optimizer._target_)
+    assert seen["optimizers"] == [f"{chosen.__module__}.{chosen.__qualname__}"]
+    assert seen["with_state"] > 0  # Adam's moments, SGD's momentum buffers, RMSprop's square averages
+    assert seen["changed"] == seen["trainable"] > 0, seen  # the one step moved every trainable tensor
+    assert seen["scheduler_steps"] == [1], seen
 
 
 def test_bf16_mixed_precision_trains_on_cpu(make_cfg) -> None:

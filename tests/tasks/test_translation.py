@@ -50,6 +50,7 @@ MEMORISE = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("model", SEQ2SEQ)
 def test_each_model_memorises_32_sentence_pairs_to_bleu_above_90(make_cfg, tmp_path: Path, model: str) -> None:
     data_dir = write_multi30k(tmp_path / "pairs", train=32, same_splits=True)
@@ -88,6 +89,7 @@ def translate_cli(*args: str, stdin: str | bytes) -> subprocess.CompletedProcess
     )
 
 
+@pytest.mark.slow
 def test_translate_cli_keeps_one_line_per_input_with_empty_and_overlong_lines(make_cfg) -> None:
     cfg = make_cfg(
         "model=transformer_seq2seq",
