@@ -155,3 +155,26 @@ def test_the_onnx_export_takes_segment_ids_where_the_model_reads_them(pair_run, 
     for (_, checkpoint, _, _), expected in ((pair_run, True), (head_tail_run, False)):
         path = export_onnx(load_task(checkpoint)[1].net, tmp_path / f"{expected}.onnx")
         assert ("token_type_ids" in input_names(path)) is expected  # a Transformer reads them, the BiLSTM does not
+
+
+def test_the_server_takes_text_pairs_for_a_pair_model_and_answers_as_the_predictor(pair_run, head_tail_run) -> None:
+    from fastapi.testclient import TestClient
+
+    from encoderlab.serving.app import ServeSettings, create_app
+
+    rows = validation_rows(pair_run[3]["validation"])[:6]
+    texts, pairs = [r["title"] for r in rows], [r["body"] for r in rows]
+    predictor = load_predictor(pair_run[1])
+    with TestClient(create_app(predictor, ServeSettings()), base_url="http://127.0.0.1") as client:
+        answer = client.post("/predict", json={"texts": texts, "text_pairs": pairs})
+        assert answer.status_code == 200
+        assert answer.json()["predictions"] == predictor.predict(texts, text_pairs=pairs)
+        missing = client.post("/predict", json={"texts": texts})
+        assert missing.status_code == 422 and "classifies text pairs" in missing.json()["detail"]
+        uneven = client.post("/predict", json={"texts": texts, "text_pairs": pairs[:2]})
+        assert uneven.status_code == 422 and "6 texts but 2 text_pairs" in uneven.json()["detail"]
+    with TestClient(
+        create_app(load_predictor(head_tail_run[1]), ServeSettings()), base_url="http://127.0.0.1"
+    ) as client:
+        refused = client.post("/predict", json={"texts": ["a"], "text_pairs": ["b"]})
+        assert refused.status_code == 422 and "takes single texts" in refused.json()["detail"]
