@@ -178,3 +178,16 @@ def test_the_server_takes_text_pairs_for_a_pair_model_and_answers_as_the_predict
     ) as client:
         refused = client.post("/predict", json={"texts": ["a"], "text_pairs": ["b"]})
         assert refused.status_code == 422 and "takes single texts" in refused.json()["detail"]
+
+
+def test_predict_cli_reads_tab_separated_pairs_for_a_pair_model(pair_run, tmp_path: Path, capsys) -> None:
+    from encoderlab.cli.predict import main as predict_main
+
+    rows = validation_rows(pair_run[3]["validation"])[:5]
+    (tmp_path / "pairs.tsv").write_text("".join(f"{r['title']}\t{r['body']}\n" for r in rows))
+    assert predict_main([str(pair_run[1]), "--input", str(tmp_path / "pairs.tsv")]) == 0
+    printed = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    texts, pairs = [r["title"] for r in rows], [r["body"] for r in rows]
+    assert printed == load_predictor(pair_run[1]).predict(texts, text_pairs=pairs)
+    assert predict_main([str(pair_run[1]), "no tab here"]) == 2
+    assert "input 1 has 0 tabs; this checkpoint classifies text pairs" in capsys.readouterr().err
