@@ -269,6 +269,7 @@ def run(cfg: DictConfig) -> dict[str, float]:
         _recursive_=False,
     )
     task.tokenizer_json = tokenizer.to_str()
+    task.encoding_spec = getattr(datamodule, "encoding_spec", None)  # classification data: saved with the tokenizer
     if pretrained is not None:
         loaded, adapters = load_encoder_weights(task.net.encoder, pretrained)
         log.info(

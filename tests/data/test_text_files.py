@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from hydra.utils import instantiate
 
-from encoderlab.data.classification import encode_head_tail
+from encoderlab.data.encoding import encode_head_tail
 from encoderlab.data.text_files import TextFilesDataModule, infer_label_names
 from encoderlab.errors import ConfigError, DataNotFoundError, UserError
 from tests.builders import write_bbc_news
@@ -203,11 +203,11 @@ def test_head_tail_keeps_the_start_and_the_end(tmp_path: Path) -> None:
     module = make_module(tmp_path, train_file="train.csv", validation_file="train.csv", test_file="train.csv")
     tokenizer = module.tokenizer
     encoded = encode_head_tail([rows[0]["text"]], tokenizer, max_length=12, head_tokens=4)
-    tokens = [tokenizer.id_to_token(i) for i in encoded["input_ids"][0]]
+    tokens = [tokenizer.id_to_token(i) for i in encoded.input_ids[0]]
     assert tokens == ["[CLS]", "w0", "w1", "w2", "w3", "w34", "w35", "w36", "w37", "w38", "w39", "[SEP]"]
-    assert encoded["truncated"] == [True]
+    assert encoded.truncated == [True]
     short = encode_head_tail(["w1 w2"], tokenizer, max_length=12)
-    assert short["truncated"] == [False] and len(short["input_ids"][0]) == 4
+    assert short.truncated == [False] and len(short.input_ids[0]) == 4
 
 
 def test_unknown_truncation_is_refused() -> None:
@@ -295,7 +295,7 @@ def test_a_huge_line_is_cut_before_tokenizing_without_changing_its_tokens(tmp_pa
     if truncation == "head":
         uncapped = tokenizer.encode(huge).ids
     else:
-        uncapped = encode_head_tail([huge], tokenizer, max_length=32, head_tokens=8)["input_ids"][0]
+        uncapped = encode_head_tail([huge], tokenizer, max_length=32, head_tokens=8).input_ids[0]
     assert module.datasets["train"]["input_ids"][-1] == uncapped, "the kept tokens are those of the whole text"
     assert module.datasets["train"]["truncated"][-1]
     last_word = f"w{HUGE_WORDS - 1}"

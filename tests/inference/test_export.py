@@ -54,10 +54,12 @@ def test_onnx_runtime_equals_pytorch_within_1e4_for_any_batch_and_length(name: s
     assert max_difference(net, path, VOCAB) < 1e-4
     scorer = onnx_scorer(path)
     for batch, length in ((1, 1), (5, 40)):  # shapes unlike the export example (2 x 8)
-        input_ids, attention_mask = parity_inputs(VOCAB, batch, length, seed=batch)
-        expected = torch_scorer(net)(input_ids, attention_mask)
-        actual = scorer(input_ids, attention_mask)
+        input_ids, attention_mask, token_type_ids = parity_inputs(VOCAB, batch, length, seed=batch)
+        expected = torch_scorer(net)(input_ids, attention_mask, token_type_ids)  # segment ids: as for text pairs
+        actual = scorer(input_ids, attention_mask, token_type_ids)
         assert actual.shape == expected.shape
+        single = scorer(input_ids, attention_mask)  # no segment ids: one segment, as torch's default
+        torch.testing.assert_close(single, torch_scorer(net)(input_ids, attention_mask), atol=1e-4, rtol=0)
         if expected.dim() == 3:
             keep = attention_mask.bool()
             expected, actual = expected[keep], actual[keep]

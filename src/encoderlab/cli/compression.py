@@ -22,6 +22,7 @@ import torch
 from tokenizers import Tokenizer
 
 from encoderlab.data.collate import pad_sequences
+from encoderlab.data.encoding import EncodingSpec, encode
 from encoderlab.data.table_files import read_columns
 from encoderlab.errors import UserError
 from encoderlab.inference.checkpoint import load_task
@@ -73,8 +74,11 @@ def benchmark(checkpoint: str, args: argparse.Namespace) -> dict[str, Any]:
     if kind != "classification":
         raise UserError(f"{checkpoint} is a {kind} checkpoint; the benchmark scores classifiers")
     tokenizer = Tokenizer.from_str(task.tokenizer_json)
+    spec = task.encoding_spec or EncodingSpec.of_tokenizer(tokenizer)
+    if spec.text_pair:
+        raise UserError(f"{checkpoint} classifies text pairs; the benchmark reads one text column")
     texts, labels = read_labelled(Path(args.data), args.text_column, args.label_column, task.hparams.label_names)
-    ids = [encoding.ids for encoding in tokenizer.encode_batch(texts)]
+    ids = encode(tokenizer, spec, texts).input_ids  # as the run encoded its own data (head_tail, lengths)
     batches = [
         pad_sequences(ids[i : i + args.batch_size], task.hparams.pad_id) for i in range(0, len(ids), args.batch_size)
     ]

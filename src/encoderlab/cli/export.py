@@ -3,10 +3,12 @@
 With `--hf`, a Transformer (BERT) checkpoint's encoder also goes to `DIR/hf/`, a folder HF transformers'
 `BertModel.from_pretrained` and `AutoTokenizer.from_pretrained` read (LoRA adapters merged; the task head stays ours).
 
-Writes `model.onnx` (encoder + head, dynamic batch and length; inputs `input_ids` and `attention_mask`, int64;
-output `logits`), with `--int8` also `model.int8.onnx` (ONNX Runtime dynamic quantization), and beside them
-`tokenizer.json` and `config.json` (task, label names, pad id), so the folder alone is enough to predict. The export
-is checked on random padded inputs: ONNX Runtime must match PyTorch to 1e-4, or the command fails.
+Writes `model.onnx` (encoder + head, dynamic batch and length; inputs `input_ids`, `attention_mask` and, for models
+that read segment ids, `token_type_ids`, int64; output `logits`), with `--int8` also `model.int8.onnx` (ONNX Runtime
+dynamic quantization), and beside them `tokenizer.json` and `config.json` (task, label names, pad id, and for
+classifiers the encoding spec that `data.encoding.encode` takes: truncation, text pairs, lengths), so the folder alone
+is enough to predict. The export is checked on random padded inputs: ONNX Runtime must match PyTorch to 1e-4, or
+the command fails.
 """
 
 from __future__ import annotations
@@ -18,11 +20,14 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
+from tokenizers import Tokenizer
+
+from encoderlab.data.encoding import EncodingSpec
 from encoderlab.errors import UserError
 from encoderlab.hf_bert import export_hf
 from encoderlab.inference.checkpoint import load_task
 from encoderlab.inference.compression import prune_magnitude, quantize_onnx_int8
-from encoderlab.inference.onnx_export import INPUT_NAMES, OPSET, export_onnx, max_difference
+from encoderlab.inference.onnx_export import OPSET, export_onnx, input_names, max_difference
 from encoderlab.pretrained import save_encoder
 from encoderlab.tasks.base import Task
 
@@ -54,6 +59,9 @@ def export(checkpoint: str, output_dir: Path, int8: bool = False, prune: float |
     if difference > TOLERANCE:
         raise UserError(f"ONNX Runtime differs from PyTorch by {difference:.2e} (> {TOLERANCE}); the export is wrong")
     (output_dir / "tokenizer.json").write_text(task.tokenizer_json)
+    encoding = None
+    if kind == "classification":
+        encoding = task.encoding_spec or EncodingSpec.of_tokenizer(Tokenizer.from_str(task.tokenizer_json))
     config = {
         "checkpoint": str(checkpoint),
         "task": kind,
@@ -61,7 +69,8 @@ def export(checkpoint: str, output_dir: Path, int8: bool = False, prune: float |
         "label_names": list(task.hparams.label_names),
         "pad_id": task.hparams.pad_id,
         "crf": bool(task.hparams.get("crf", False)),  # NER with a CRF: decode the ONNX emissions with Viterbi
-        "inputs": INPUT_NAMES,
+        "inputs": input_names(path),
+        "encoding": encoding.to_dict() if encoding is not None else None,
         "output": "logits",
         "opset": OPSET,
         "pruned": prune,

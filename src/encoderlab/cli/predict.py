@@ -3,6 +3,7 @@
 Classification: label, its probability and every class's probability. NER: words, word tags and entity spans with
 character offsets. Translation: the translation. Texts come from the arguments, else from `--input` (a file, or
 `-` for stdin, the default), one per line; blank lines are skipped. Batched by length; output keeps input order.
+A classifier trained on text pairs reads each line (or argument) as `text<TAB>second text`.
 """
 
 from __future__ import annotations
@@ -41,6 +42,21 @@ def read_texts(texts: Sequence[str], source: str) -> list[str]:
     return kept
 
 
+def split_pairs(lines: Sequence[str]) -> tuple[list[str], list[str]]:
+    """`text<TAB>second text` lines -> texts and their second texts."""
+    texts, pairs = [], []
+    for number, line in enumerate(lines, start=1):
+        parts = line.split("\t")
+        if len(parts) != 2:
+            raise UserError(
+                f"input {number} has {len(parts) - 1} tabs; this checkpoint classifies text pairs: "
+                "write each as 'text<TAB>second text'"
+            )
+        texts.append(parts[0])
+        pairs.append(parts[1])
+    return texts, pairs
+
+
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="encoderlab-predict", description=__doc__.splitlines()[0])
     parser.add_argument("checkpoint", help="a .ckpt from a classification, NER or translation run")
@@ -61,10 +77,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise UserError(f"--batch-size must be at least 1, got {args.batch_size}")
         texts = read_texts(args.texts, args.input)
         predictor = load_predictor(args.checkpoint, args.backend, args.device, args.beam_size)
+        texts, pairs = split_pairs(texts) if predictor.takes_pairs else (texts, None)
     except UserError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    records = predictor.predict(texts, args.batch_size)
+    records = predictor.predict(texts, args.batch_size, pairs)
     for record in records:
         print(json.dumps(record, ensure_ascii=False))
     truncated = sum(bool(record.get("truncated")) for record in records)

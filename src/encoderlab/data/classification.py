@@ -19,16 +19,16 @@ from tokenizers import Tokenizer
 from torch.utils.data import DataLoader, SequentialSampler
 
 from encoderlab.data.collate import ClassificationCollator
+from encoderlab.data.encoding import EncodingSpec, encode_columns
 from encoderlab.data.split_loaders import SplitDataModule
 from encoderlab.data.subsets import limit_training_split
-from encoderlab.data.tokenizer import CLS, PAD, SEP, TokenizerSettings, load_or_train
+from encoderlab.data.tokenizer import PAD, TokenizerSettings, load_or_train
 from encoderlab.data.validation import CHARS_PER_TOKEN, cap_texts, drop_empty_texts
 from encoderlab.errors import ConfigError, UserError
 
 log = logging.getLogger(__name__)
 
 SPLITS = ("train", "validation", "test")
-TRUNCATION_CHOICES = ("head", "head_tail")
 
 
 class TextClassificationDataModule(SplitDataModule):
@@ -37,7 +37,8 @@ class TextClassificationDataModule(SplitDataModule):
     Texts longer than `tokenizer.max_length` keep their first tokens (`truncation: head`) or their first
     `head_tokens` and last tokens (`truncation: head_tail`, Sun et al. 2019: the end of a long text carries signal).
     Before that, texts are cut to `max_text_chars` characters (default: 100 per token of `max_length`; head and tail
-    kept for head_tail), so one huge line can't exhaust memory.
+    kept for head_tail), so one huge line can't exhaust memory. These settings are `encoding_spec`, which every
+    checkpoint carries so that inference encodes through the same `data.encoding.encode`.
     """
 
     task = "classification"
@@ -68,19 +69,13 @@ class TextClassificationDataModule(SplitDataModule):
         self.name = name
         self.data_dir = Path(data_dir)
         self.cache_dir = Path(cache_dir)
-        if truncation not in TRUNCATION_CHOICES:
-            raise ConfigError(f"unknown data.truncation={truncation!r}; choose one of {', '.join(TRUNCATION_CHOICES)}")
         self._label_names = list(label_names) if label_names else None  # None: the subclass infers them on reading
         self.truncation = truncation
         self.head_tokens = head_tokens
         self.tokenizer_settings = TokenizerSettings(**(tokenizer or {}))
         default_chars = CHARS_PER_TOKEN * self.tokenizer_settings.max_length
         self.max_text_chars = max_text_chars if max_text_chars is not None else default_chars
-        if self.max_text_chars < self.tokenizer_settings.max_length:
-            raise ConfigError(
-                f"data.max_text_chars={max_text_chars} is below data.tokenizer.max_length="
-                f"{self.tokenizer_settings.max_length}; it bounds characters read per text, so raise it (or null)"
-            )
+        self._single_text_spec()  # checks truncation and the character cap before any data is read
         self.batch_size = batch_size
         self.eval_batch_size = eval_batch_size or batch_size
         self.num_workers = num_workers
@@ -118,6 +113,20 @@ class TextClassificationDataModule(SplitDataModule):
     @abstractmethod
     def corpus_fingerprint(self) -> str:
         """Identity of the training texts, part of the tokenizer's cache key."""
+
+    def _single_text_spec(self) -> EncodingSpec:
+        return EncodingSpec(
+            max_length=self.tokenizer_settings.max_length,
+            truncation=self.truncation,
+            head_tokens=self.head_tokens,
+            max_text_chars=self.max_text_chars,
+        )
+
+    @property
+    def encoding_spec(self) -> EncodingSpec | None:
+        """How every split is encoded (pairs when the splits hold a `text_pair` column); saved in checkpoints."""
+        text_pair = "text_pair" in self.load_splits()["train"].column_names
+        return EncodingSpec(**{**self._single_text_spec().to_dict(), "text_pair": text_pair})
 
     @property
     def label_names(self) -> list[str]:
@@ -225,8 +234,7 @@ class TextClassificationDataModule(SplitDataModule):
 
     def encode_function(self) -> tuple[Callable[..., dict[str, list]], dict[str, Any]]:
         """A module-level function and its settings for `Dataset.map` (hashable, unlike this module's state)."""
-        settings = {"truncation": self.truncation, "head_tokens": self.head_tokens}
-        return encode_texts, {"max_length": self.tokenizer_settings.max_length, **settings}
+        return encode_columns, {"spec": self.encoding_spec}  # never None here: only token classification has none
 
     def make_collator(self) -> Any:
         return ClassificationCollator(self.pad_id, self.pad_to_multiple_of)
@@ -249,45 +257,6 @@ class TextClassificationDataModule(SplitDataModule):
             dataset, self.batch_size, lengths=lengths, max_tokens=self.max_tokens, multiple_of=self.pad_to_multiple_of
         )
         return DataLoader(dataset, batch_sampler=batches, **common)
-
-
-def encode_texts(
-    batch: dict[str, list], tokenizer: Tokenizer, max_length: int, truncation: str, head_tokens: int | None
-) -> dict[str, list]:
-    """Raw columns -> `input_ids` (+ `token_type_ids` for pairs) and a `truncated` flag per example."""
-    pairs = batch.get("text_pair")
-    if truncation == "head_tail":
-        if pairs is not None:
-            raise ConfigError("data.truncation=head_tail works on single texts; use truncation=head for text pairs")
-        return encode_head_tail(batch["text"], tokenizer, max_length, head_tokens)
-    inputs = list(zip(batch["text"], pairs, strict=True)) if pairs is not None else batch["text"]
-    encodings = tokenizer.encode_batch(inputs)
-    encoded = {"input_ids": [e.ids for e in encodings], "truncated": [bool(e.overflowing) for e in encodings]}
-    if pairs is not None:
-        encoded["token_type_ids"] = [e.type_ids for e in encodings]
-    return encoded
-
-
-def encode_head_tail(
-    texts: list[str], tokenizer: Tokenizer, max_length: int, head_tokens: int | None = None
-) -> dict[str, list]:
-    """`[CLS] first head_tokens ... last tokens [SEP]` for texts over `max_length`; shorter texts are untouched.
-
-    `head_tokens` defaults to a quarter of the budget (128 of 510 in Sun et al. 2019's best setting).
-    """
-    untruncated = Tokenizer.from_str(tokenizer.to_str())
-    untruncated.no_truncation()
-    budget = max_length - 2  # room for [CLS] and [SEP]
-    head = budget // 4 if head_tokens is None else min(head_tokens, budget)
-    cls_id, sep_id = tokenizer.token_to_id(CLS), tokenizer.token_to_id(SEP)
-    input_ids, truncated = [], []
-    for encoding in untruncated.encode_batch(texts, add_special_tokens=False):
-        ids = encoding.ids
-        if len(ids) > budget:
-            ids = ids[:head] + ids[len(ids) - (budget - head) :]
-        input_ids.append([cls_id, *ids, sep_id])
-        truncated.append(len(encoding.ids) > budget)
-    return {"input_ids": input_ids, "truncated": truncated}
 
 
 def carve_split(rows: Dataset, fraction: float, seed: int) -> tuple[Dataset, Dataset]:

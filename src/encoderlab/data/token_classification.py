@@ -81,6 +81,10 @@ class TokenClassificationDataModule(TextClassificationDataModule):
             if split not in raw or len(raw[split]) == 0:
                 raise UserError(f"the {split} split of {type(self).__name__} is empty or missing")
 
+    @property
+    def encoding_spec(self) -> None:
+        return None  # words are encoded by `encode_words` (pre-tokenized), which inference/tagging.py calls too
+
     def encode_function(self) -> tuple[Callable[..., dict[str, list]], dict[str, Any]]:
         return encode_words, {}
 

@@ -57,11 +57,16 @@ def cap_texts(dataset: Dataset, split: str, max_chars: int, keep_tail: bool) -> 
     )
 
 
-def _cap_batch(batch: dict[str, list], columns: list[str], max_chars: int, keep_tail: bool) -> dict[str, list]:
-    def cap(text: str | None) -> str | None:
-        if text is None or len(text) <= max_chars:
-            return text
-        # a space keeps the head's last word and the tail's first word apart; both lie beyond the kept tokens
-        return f"{text[:max_chars]} {text[-max_chars:]}" if keep_tail else text[:max_chars]
+def cap_text(text: str, max_chars: int, keep_tail: bool) -> str:
+    """One text cut as `cap_texts` cuts it; cutting twice changes nothing (inference re-applies it)."""
+    if len(text) <= max_chars:
+        return text
+    # a space keeps the head's last word and the tail's first word apart; both lie beyond the kept tokens
+    return f"{text[:max_chars]} {text[-max_chars:]}" if keep_tail else text[:max_chars]
 
-    return {column: [cap(text) for text in batch[column]] for column in columns}
+
+def _cap_batch(batch: dict[str, list], columns: list[str], max_chars: int, keep_tail: bool) -> dict[str, list]:
+    return {
+        column: [text if text is None else cap_text(text, max_chars, keep_tail) for text in batch[column]]
+        for column in columns
+    }

@@ -26,6 +26,12 @@ class Predicts(Protocol):
     def predict(self, texts: Sequence[str], batch_size: int = 32) -> list[dict[str, Any]]: ...
 
 
+class PredictsPairs(Protocol):
+    def predict(
+        self, texts: Sequence[str], batch_size: int = 32, text_pairs: Sequence[str] | None = None
+    ) -> list[dict[str, Any]]: ...
+
+
 class Translator:
     """Translation checkpoints: `{"text", "translation"}` per text (beam search, PyTorch only)."""
 
@@ -44,10 +50,21 @@ class Translator:
 class Predictor:
     kind: str  # classification | token_classification | translation
     backend: str
-    model: Predicts
+    model: Predicts | PredictsPairs
     checkpoint: str
 
-    def predict(self, texts: Sequence[str], batch_size: int = 32) -> list[dict[str, Any]]:
+    @property
+    def takes_pairs(self) -> bool:
+        """A classifier trained on text pairs: `predict` needs `text_pairs`."""
+        return isinstance(self.model, TextClassifier) and self.model.spec.text_pair
+
+    def predict(
+        self, texts: Sequence[str], batch_size: int = 32, text_pairs: Sequence[str] | None = None
+    ) -> list[dict[str, Any]]:
+        if isinstance(self.model, TextClassifier):
+            return self.model.predict(texts, batch_size, text_pairs)
+        if text_pairs is not None:
+            raise UserError(f"{self.kind} checkpoints take single texts; text pairs are for pair classifiers")
         return self.model.predict(texts, batch_size)
 
 
@@ -76,11 +93,12 @@ def load_predictor(
     if kind == "translation":
         if backend != "torch":
             raise UserError(f"translation checkpoints run with --backend torch only (beam search), not {backend}")
-        model: Predicts = Translator(task, beam_size)
+        model: Predicts | PredictsPairs = Translator(task, beam_size)
     else:
         scorer = make_scorer(task.net, backend)
         if kind == "classification":
-            model = TextClassifier(tokenizer, task.hparams.label_names, scorer, task.hparams.pad_id)
+            labels, pad_id = task.hparams.label_names, task.hparams.pad_id
+            model = TextClassifier(tokenizer, labels, scorer, pad_id, task.encoding_spec)  # encoded as in training
         else:
             model = EntityTagger(task, tokenizer, scorer)
     return Predictor(kind, backend, model, str(checkpoint))

@@ -1,10 +1,12 @@
 """The FastAPI app: `POST /predict`, `GET /health`, `GET /metrics` (Prometheus text format).
 
 `/predict` takes `{"texts": ["...", ...]}` and answers `{"predictions": [...]}` in the same order, one record per text
-as `encoderlab-predict` prints them. Limits (texts per request, characters per text, body bytes) answer 413/422 with
-a one-line `detail`; malformed JSON is 400 and wrong types 422. `/health` and `/metrics` need no key (probes and
-scrapers); every other path does when the service was given one. There is no `/openapi.json` or `/docs`: the body
-is parsed by hand, so the schema would say nothing useful, and an open schema would map the service for anyone.
+as `encoderlab-predict` prints them; a classifier trained on text pairs takes `"text_pairs"` too, one second text per
+text (encoded as in training, `data.encoding.encode`). Limits (texts per request, characters per text, body bytes)
+answer 413/422 with a one-line `detail`; malformed JSON is 400 and wrong types 422. `/health` and `/metrics` need no
+key (probes and scrapers); every other path does when the service was given one. There is no `/openapi.json` or
+`/docs`: the body is parsed by hand, so the schema would say nothing useful, and an open schema would map the service
+for anyone.
 
 The middlewares, outermost first: metrics (counts every answer below it), Host allow-list (400), API key (401, from
 the headers: no body byte is read for a caller without the key), body limits (413 size, 408 deadline), the app.
@@ -48,6 +50,7 @@ class ServeSettings:
 class PredictRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     texts: list[StrictStr]
+    text_pairs: list[StrictStr] | None = None
 
 
 def parse_request(body: bytes) -> PredictRequest:
@@ -62,23 +65,41 @@ def parse_request(body: bytes) -> PredictRequest:
         raise HTTPException(422, f'{where}: {first.get("msg")}; send {{"texts": ["..."]}} with strings only') from None
 
 
-def check_limits(texts: list[str], settings: ServeSettings) -> None:
+def check_limits(texts: list[str], settings: ServeSettings, field: str = "texts") -> None:
     if not texts:
-        raise HTTPException(422, "texts is empty; send at least one text")
+        raise HTTPException(422, f"{field} is empty; send at least one text")
     if len(texts) > settings.max_texts:
-        raise HTTPException(413, f"{len(texts)} texts in one request; at most {settings.max_texts}, split it")
+        raise HTTPException(413, f"{len(texts)} {field} in one request; at most {settings.max_texts}, split it")
     too_long = next((i for i, text in enumerate(texts) if len(text) > settings.max_chars), None)
     if too_long is not None:
         raise HTTPException(
-            413, f"texts.{too_long} has {len(texts[too_long])} characters; at most {settings.max_chars} per text"
+            413, f"{field}.{too_long} has {len(texts[too_long])} characters; at most {settings.max_chars} per text"
         )
+
+
+def check_pairs(request: PredictRequest, takes_pairs: bool, settings: ServeSettings) -> None:
+    pairs = request.text_pairs
+    if takes_pairs and pairs is None:
+        raise HTTPException(422, 'this model classifies text pairs; send {"texts": [...], "text_pairs": [...]}')
+    if not takes_pairs and pairs is not None:
+        raise HTTPException(422, "this model takes single texts; drop text_pairs")
+    if pairs is not None:
+        if len(pairs) != len(request.texts):
+            raise HTTPException(422, f"{len(request.texts)} texts but {len(pairs)} text_pairs; send one per text")
+        check_limits(pairs, settings, "text_pairs")
 
 
 def create_app(predictor: Predictor, settings: ServeSettings) -> FastAPI:
     metrics = ServiceMetrics()
-    batcher = ContinuousBatcher(
-        lambda texts: predictor.predict(texts, settings.batch_size), settings.batch_size, metrics.batch_size.observe
-    )
+
+    def predict_items(items: list[Any]) -> list[Any]:
+        """Items are texts, or `(text, second text)` for a pair classifier (they queue and batch as one)."""
+        if not predictor.takes_pairs:
+            return predictor.predict(items, settings.batch_size)
+        texts, pairs = zip(*items, strict=True)
+        return predictor.predict(list(texts), settings.batch_size, list(pairs))
+
+    batcher = ContinuousBatcher(predict_items, settings.batch_size, metrics.batch_size.observe)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -93,9 +114,12 @@ def create_app(predictor: Predictor, settings: ServeSettings) -> FastAPI:
 
     @app.post("/predict")
     async def predict(request: Request) -> dict[str, Any]:
-        texts = parse_request(await request.body()).texts
+        parsed = parse_request(await request.body())
+        texts = parsed.texts
         check_limits(texts, settings)
-        predictions = await batcher.submit(texts)
+        check_pairs(parsed, predictor.takes_pairs, settings)
+        items = list(zip(texts, parsed.text_pairs, strict=True)) if parsed.text_pairs is not None else texts
+        predictions = await batcher.submit(items)
         metrics.texts.inc(len(predictions))
         return {"predictions": predictions}
 

@@ -11,11 +11,11 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
-Job = tuple[list[str], asyncio.Future]
+Job = tuple[list[Any], asyncio.Future]  # texts (or text pairs) of one request
 
 
 class ContinuousBatcher:
-    def __init__(self, predict: Callable[[list[str]], list[Any]], max_texts: int, observe_batch=None) -> None:
+    def __init__(self, predict: Callable[[list[Any]], list[Any]], max_texts: int, observe_batch=None) -> None:
         self.predict = predict
         self.max_texts = max_texts
         self.observe_batch = observe_batch or (lambda size: None)
@@ -31,7 +31,7 @@ class ContinuousBatcher:
         if self._task is not None:
             self._task.cancel()
 
-    async def submit(self, texts: list[str]) -> list[Any]:
+    async def submit(self, texts: list[Any]) -> list[Any]:
         future = asyncio.get_running_loop().create_future()
         await self.queue.put((texts, future))
         return await future

@@ -11,6 +11,7 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 from torch import nn
 
+from encoderlab.data.encoding import EncodingSpec
 from encoderlab.errors import ConfigError
 from encoderlab.finetune import apply_finetune, layer_depths
 from encoderlab.models.contract import Encoder, fit_on_training_split
@@ -39,7 +40,8 @@ class Task(L.LightningModule):
     """Subclasses build `self.net` (a plain `nn.Module`) and call `self.forward_net(...)` to run it.
 
     `tokenizer_json` (the serialized HF tokenizer) travels inside every checkpoint, so a checkpoint alone is enough
-    to predict; it is kept out of the hyperparameters so loggers don't receive a megabyte of JSON.
+    to predict; it is kept out of the hyperparameters so loggers don't receive a megabyte of JSON. Beside it goes
+    `encoding_spec` (truncation, text pairs, lengths: how the data module encoded), for tasks whose data has one.
     """
 
     net: nn.Module
@@ -56,6 +58,7 @@ class Task(L.LightningModule):
         self.finetune_cfg = to_container(finetune)
         self.compile = compile
         self.tokenizer_json: str | None = None
+        self.encoding_spec: EncodingSpec | None = None
         self.finetune_summary = ""
 
     def save_task_hyperparameters(self, model: Any, **values: Any) -> dict:
@@ -125,6 +128,11 @@ class Task(L.LightningModule):
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         checkpoint[CHECKPOINT_KEY] = {"tokenizer": self.tokenizer_json}
+        if self.encoding_spec is not None:
+            checkpoint[CHECKPOINT_KEY]["encoding"] = self.encoding_spec.to_dict()
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        self.tokenizer_json = checkpoint.get(CHECKPOINT_KEY, {}).get("tokenizer")
+        saved = checkpoint.get(CHECKPOINT_KEY, {})
+        self.tokenizer_json = saved.get("tokenizer")
+        # None for checkpoints written before specs existed: inference then encodes as it did then (head, no pairs)
+        self.encoding_spec = EncodingSpec.from_dict(saved["encoding"]) if saved.get("encoding") else None
