@@ -77,10 +77,10 @@ def load_predictor(
         if backend != "torch":
             raise UserError(f"translation checkpoints run with --backend torch only (beam search), not {backend}")
         model: Predicts = Translator(task, beam_size)
+    elif kind == "classification":
+        model = TextClassifier(tokenizer, task.hparams.label_names, make_scorer(task.net, backend), task.hparams.pad_id)
+    elif kind == "token_classification":
+        model = EntityTagger(task, tokenizer, make_scorer(task.net, backend))
     else:
-        scorer = make_scorer(task.net, backend)
-        if kind == "classification":
-            model = TextClassifier(tokenizer, task.hparams.label_names, scorer, task.hparams.pad_id)
-        else:
-            model = EntityTagger(task, tokenizer, scorer)
+        raise UserError(f"{checkpoint} is a {kind} checkpoint; predict takes classification, NER or translation ones")
     return Predictor(kind, backend, model, str(checkpoint))
