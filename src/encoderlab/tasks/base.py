@@ -3,7 +3,6 @@ class and tokenizer inside each checkpoint, compilation."""
 
 from __future__ import annotations
 
-import logging
 import math
 import re
 from typing import Any
@@ -19,8 +18,6 @@ from encoderlab.finetune import apply_finetune, layer_depths
 from encoderlab.models.lora import merged_copy
 from encoderlab.objective import Objective, metric_mode
 from encoderlab.optim import param_groups
-
-log = logging.getLogger(__name__)
 
 CHECKPOINT_KEY = "encoderlab"
 # where each task kept its best value before the base class owned it (`val_acc_best.max_value`): dropped on load
