@@ -60,11 +60,18 @@ def tokenizer_digest(tokenizer_json: str | None) -> str | None:
     return None if tokenizer_json is None else hashlib.sha256(tokenizer_json.encode()).hexdigest()[:12]
 
 
-def check_compatible(path: str | Path, hparams: dict[str, Any], tokenizer_json: str | None) -> dict[str, Any]:
-    """Raise `CheckpointError` unless the checkpoint was trained with this model, label set and tokenizer."""
+def check_compatible(
+    path: str | Path, hparams: dict[str, Any], tokenizer_json: str | None, task_class: str | None = None
+) -> dict[str, Any]:
+    """Raise `CheckpointError` unless the checkpoint was trained by this task class, with this model, label set and
+    tokenizer."""
     checkpoint = read_checkpoint(path)
     saved = checkpoint.get("hyper_parameters", {})
     differences = []
+    saved_class = (checkpoint.get(CHECKPOINT_KEY) or {}).get("task_class")
+    if saved_class is not None and task_class is not None and saved_class != task_class:
+        saved_name, this_name = saved_class.rsplit(".", 1)[-1], task_class.rsplit(".", 1)[-1]
+        differences.append(f"it was written by a {saved_name}, this run trains a {this_name}")
     for key in MUST_MATCH:
         if key in saved or key in hparams:
             differences += _differences(saved.get(key), hparams.get(key), key)

@@ -4,6 +4,8 @@
   multirun's sweeper resolves `hydra.sweep.dir`, because Hydra's config is set only once the first job starts.
 - `${run_group:<sweep_name>,<data>}`: the W&B group, `<data>` for a single run and `<sweep_name>-<data>` for every job
   of a multirun, so the jobs of one sweep land together in W&B.
+- `${metric_mode:<metric>}`: `min` for a loss or perplexity, `max` for any other metric: `task.monitor_mode` follows
+  `task.monitor` unless set.
 - `${run_id:}`: six hex digits drawn once per process, the end of every run and sweep dir name: runs started in the
   same second (with the same seed) get dirs of their own, and every job of one multirun sees the same value.
 """
@@ -18,6 +20,8 @@ import torch
 from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import OmegaConf
+
+from encoderlab.objective import metric_mode
 
 
 def launch_dir() -> str:
@@ -42,6 +46,7 @@ def register_resolvers() -> None:
         ("launch_dir", launch_dir),
         ("run_group", run_group),
         ("run_id", run_id),
+        ("metric_mode", metric_mode),
         ("cuda_available", torch.cuda.is_available),
     )
     for name, resolver in resolvers:

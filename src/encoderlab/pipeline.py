@@ -33,6 +33,7 @@ from encoderlab.hardware.allocator import keep_freed_memory
 from encoderlab.hardware.precision import precision_reason, resolve_precision, trainer_precision
 from encoderlab.hardware.threads import configure_threads
 from encoderlab.pretrained import check_architecture, load_encoder_weights, save_encoder
+from encoderlab.tasks.base import class_path
 from encoderlab.word_vectors.init import initialise_embeddings
 from encoderlab.word_vectors.store import TOKENIZER, Embeddings, read_embeddings
 
@@ -291,7 +292,7 @@ def run(cfg: DictConfig) -> dict[str, float]:
             "Token embeddings: %d of %d rows from the word vectors in %s", rows, len(vectors[1].covered), vectors[0]
         )
     if ckpt_path is not None:
-        check_compatible(ckpt_path, dict(task.hparams), task.tokenizer_json)
+        check_compatible(ckpt_path, dict(task.hparams), task.tokenizer_json, class_path(type(task)))
         log.info("Resuming from %s", ckpt_path)
     total, trainable = count_parameters(task.net)
     log.info(

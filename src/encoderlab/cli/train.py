@@ -1,4 +1,5 @@
-"""The `@hydra.main` shell around `encoderlab.pipeline.run`: user errors become one line and exit code 2."""
+"""The `@hydra.main` shell around `encoderlab.pipeline.run`: user errors become one line and exit code 2; returns
+`optimized_metric` to Hydra's sweeper, and fails (one line) when the run did not log it."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import hydra
 from omegaconf import DictConfig
 
 from encoderlab.errors import user_error_in
+from encoderlab.objective import objective_value
 from encoderlab.pipeline import CONF_DIR, run
 
 
@@ -15,11 +17,12 @@ from encoderlab.pipeline import CONF_DIR, run
 def main(cfg: DictConfig) -> float | None:
     try:
         metrics = run(cfg)
+        if cfg.model.get("family") == "word_vectors":  # trained by gensim, not a task: there is no objective
+            return None
+        return objective_value(metrics, cfg.get("optimized_metric"))
     except Exception as error:
         user_error = user_error_in(error)
         if user_error is None:
             raise
         print(f"error: {user_error}", file=sys.stderr)
         sys.exit(user_error.exit_code)
-    value = metrics.get(cfg.get("optimized_metric"))
-    return None if value is None else float(value)

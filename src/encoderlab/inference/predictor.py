@@ -94,11 +94,12 @@ def load_predictor(
         if backend != "torch":
             raise UserError(f"translation checkpoints run with --backend torch only (beam search), not {backend}")
         model: Predicts | PredictsPairs = Translator(task, beam_size)
-    else:
+    elif kind == "classification":
+        labels, pad_id = task.hparams.label_names, task.hparams.pad_id
         scorer = make_scorer(task.net, backend)
-        if kind == "classification":
-            labels, pad_id = task.hparams.label_names, task.hparams.pad_id
-            model = TextClassifier(tokenizer, labels, scorer, pad_id, task.encoding_spec)  # encoded as in training
-        else:
-            model = EntityTagger(task, tokenizer, scorer)
+        model = TextClassifier(tokenizer, labels, scorer, pad_id, task.encoding_spec)  # encoded as in training
+    elif kind == "token_classification":
+        model = EntityTagger(task, tokenizer, make_scorer(task.net, backend))
+    else:
+        raise UserError(f"{checkpoint} is a {kind} checkpoint; predict takes classification, NER or translation ones")
     return Predictor(kind, backend, model, str(checkpoint))

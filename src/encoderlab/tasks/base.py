@@ -1,8 +1,10 @@
-"""What every task shares: optimizer + schedule from config, the tokenizer inside each checkpoint, compilation."""
+"""What every task shares: optimizer + schedule from config, the monitored metric and its best value, the task's
+class and tokenizer inside each checkpoint, compilation."""
 
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 import lightning as L
@@ -16,9 +18,17 @@ from encoderlab.errors import ConfigError
 from encoderlab.finetune import apply_finetune, layer_depths
 from encoderlab.models.contract import Encoder, fit_on_training_split
 from encoderlab.models.lora import merged_copy
+from encoderlab.objective import Objective, metric_mode
 from encoderlab.optim import param_groups
 
 CHECKPOINT_KEY = "encoderlab"
+# where each task kept its best value before the base class owned it (`val_acc_best.max_value`): dropped on load
+LEGACY_BEST = re.compile(r"^(\w+?)_(\w+)_best\.(max|min)_value$")
+
+
+def class_path(cls: type) -> str:
+    """`encoderlab.tasks.classification.ClassificationTask`: what a checkpoint stores to say which task wrote it."""
+    return f"{cls.__module__}.{cls.__qualname__}"
 
 
 def to_container(value: Any) -> Any:
@@ -48,11 +58,20 @@ class Task(L.LightningModule):
     accepts: tuple[str, ...] = ()  # model families (conf/model/*.yaml `family`) this task can train
     requires: tuple[str, ...] = ()  # `models.contract.Capabilities` the task needs of its encoder
     exports_encoder = False  # True: the pipeline writes `encoder/` (weights, config, tokenizer) after every run
+    kind = ""  # what inference calls this task's checkpoints: classification, token_classification, translation, ...
 
     def __init__(
-        self, optimizer: dict, scheduler: dict | None = None, compile: bool = False, finetune: dict | None = None
+        self,
+        optimizer: dict,
+        scheduler: dict | None = None,
+        compile: bool = False,
+        finetune: dict | None = None,
+        monitor: str = "val/loss",
+        monitor_mode: str | None = None,
     ) -> None:
         super().__init__()
+        # monitor_mode None: lower is better for losses and perplexities, higher for everything else
+        self.objective = Objective(monitor, monitor_mode or metric_mode(monitor))
         self.optimizer_cfg = to_container(optimizer)
         self.scheduler_cfg = to_container(scheduler)
         self.finetune_cfg = to_container(finetune)
@@ -126,13 +145,41 @@ class Task(L.LightningModule):
         """Task-specific facts for the run's `summary.json` (beyond the metrics), e.g. how a score was computed."""
         return {}
 
+    def log_validation_epoch(self) -> None:
+        """Subclasses log their epoch-level validation metrics here (`on_validation_epoch_end` is this class's)."""
+
+    def on_validation_epoch_end(self) -> None:
+        self.log_validation_epoch()
+        metrics = self.trainer.callback_metrics  # this epoch's values, as logged so far
+        if self.trainer.sanity_checking:  # a partial validation never counts as a best, but a typo stops the run now
+            self.objective.require(metrics)
+            return
+        best = self.objective.update(metrics)
+        if best is not None:
+            self.log(self.objective.best_name, best, prog_bar=True, sync_dist=True)
+
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        checkpoint[CHECKPOINT_KEY] = {"tokenizer": self.tokenizer_json}
+        checkpoint[CHECKPOINT_KEY] = {
+            "task_class": class_path(type(self)),
+            "tokenizer": self.tokenizer_json,
+            "objective": self.objective.state(),
+        }
         if self.encoding_spec is not None:
             checkpoint[CHECKPOINT_KEY]["encoding"] = self.encoding_spec.to_dict()
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        saved = checkpoint.get(CHECKPOINT_KEY, {})
+        saved = checkpoint.get(CHECKPOINT_KEY) or {}
         self.tokenizer_json = saved.get("tokenizer")
         # None for checkpoints written before specs existed: inference then encodes as it did then (head, no pairs)
         self.encoding_spec = EncodingSpec.from_dict(saved["encoding"]) if saved.get("encoding") else None
+        self.objective.restore(saved.get("objective") or self._legacy_best(checkpoint.get("state_dict", {})))
+
+    def _legacy_best(self, state_dict: dict[str, Any]) -> dict[str, Any] | None:
+        """Checkpoints written while each task kept its own best metric hold it as weights (`val_acc_best.max_value`):
+        take them out (the weights load strictly) and read the best from them."""
+        found = None
+        for key in [k for k in state_dict if LEGACY_BEST.match(k)]:
+            stage, name, mode = LEGACY_BEST.match(key).groups()
+            best = float(state_dict.pop(key))
+            found = {"monitor": f"{stage}/{name}", "mode": mode, "best": best if math.isfinite(best) else None}
+        return found

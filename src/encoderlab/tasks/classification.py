@@ -7,7 +7,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 from hydra.utils import instantiate
-from torchmetrics import MaxMetric, MetricCollection
+from torchmetrics import MetricCollection
 from torchmetrics.classification import AUROC, Accuracy, F1Score, MulticlassConfusionMatrix, Precision, Recall
 
 from encoderlab.models.heads import SequenceClassifier
@@ -33,6 +33,7 @@ def classification_metrics(num_classes: int) -> MetricCollection:
 
 class ClassificationTask(Task):
     accepts = ("encoder", "document_encoder")
+    kind = "classification"
 
     def __init__(
         self,
@@ -47,9 +48,9 @@ class ClassificationTask(Task):
         finetune: dict | None = None,
         label_smoothing: float = 0.0,
         monitor: str = "val/acc",
-        monitor_mode: str = "max",
+        monitor_mode: str | None = None,
     ) -> None:
-        super().__init__(optimizer, scheduler, compile, finetune)
+        super().__init__(optimizer, scheduler, compile, finetune, monitor, monitor_mode)
         model = self.save_task_hyperparameters(
             model,
             vocab_size=vocab_size,
@@ -73,8 +74,6 @@ class ClassificationTask(Task):
         self.train_metrics = metrics.clone(prefix="train/")
         self.val_metrics = metrics.clone(prefix="val/")
         self.test_metrics = metrics.clone(prefix="test/")
-        self.val_acc_best = MaxMetric()
-        self.val_acc_best.persistent(True)  # kept in checkpoints, so a resumed run remembers its best
         # the last validation's and test's confusion matrices [true, predicted], read by the figures callback
         self.val_confusion = MulticlassConfusionMatrix(num_classes)
         self.test_confusion = MulticlassConfusionMatrix(num_classes)
@@ -109,7 +108,7 @@ class ClassificationTask(Task):
         self.val_confusion.update(self._predictions(probs), batch["labels"])
         self.log("val/loss", loss, on_epoch=True, prog_bar=True, batch_size=batch["labels"].shape[0])
 
-    def on_validation_epoch_end(self) -> None:
+    def log_validation_epoch(self) -> None:
         metrics = self.val_metrics.compute()
         self.val_metrics.reset()
         self.confusion_matrices["val"] = self.val_confusion.compute().cpu()
@@ -117,9 +116,6 @@ class ClassificationTask(Task):
         accuracy = metrics.pop("val/acc")
         self.log_dict(metrics, sync_dist=True)
         self.log("val/acc", accuracy, prog_bar=True, sync_dist=True)
-        if not self.trainer.sanity_checking:  # nor does the sanity check's partial validation count
-            self.val_acc_best.update(accuracy)
-            self.log("val/acc_best", self.val_acc_best.compute(), prog_bar=True, sync_dist=True)
 
     def test_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
         loss, probs = self._step(batch)

@@ -3,12 +3,11 @@ tokenizer) is what a pretraining run hands on to fine-tuning (`model.pretrained=
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import torch
 from hydra.utils import instantiate
-from torchmetrics import MeanMetric, MinMetric
+from torchmetrics import MeanMetric
 
 from encoderlab.models.masked_lm import IGNORE_INDEX, MASKED_LM_NEEDS, MaskedLanguageModel
 from encoderlab.tasks.base import Task
@@ -16,6 +15,7 @@ from encoderlab.tasks.base import Task
 
 class MaskedLMTask(Task):
     accepts = ("encoder",)
+    kind = "masked_lm"
     requires = MASKED_LM_NEEDS  # the MLM head ties to its input embeddings and is sized by its config
     exports_encoder = True
 
@@ -28,18 +28,16 @@ class MaskedLMTask(Task):
         pad_id: int = 0,
         compile: bool = False,
         monitor: str = "val/loss",
-        monitor_mode: str = "min",
+        monitor_mode: str | None = None,
         max_predictions_per_seq: int | None = None,
     ) -> None:
-        super().__init__(optimizer, scheduler, compile)
+        super().__init__(optimizer, scheduler, compile, monitor=monitor, monitor_mode=monitor_mode)
         model = self.save_task_hyperparameters(model, vocab_size=vocab_size, pad_id=pad_id)
         encoder = instantiate(model["encoder"], vocab_size=vocab_size, pad_id=pad_id)
         self.net = MaskedLanguageModel(encoder, max_predictions_per_seq)
         # token-weighted means over an epoch: every masked token counts once, whatever its batch
         self.eval_loss = torch.nn.ModuleDict({s: MeanMetric() for s in ("val", "test")})
         self.eval_acc = torch.nn.ModuleDict({s: MeanMetric() for s in ("val", "test")})
-        self.val_loss_best = MinMetric()
-        self.val_loss_best.persistent(True)
 
     @property
     def encoder(self) -> torch.nn.Module:
@@ -79,11 +77,8 @@ class MaskedLMTask(Task):
     def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
         self._eval_step("val", batch)
 
-    def on_validation_epoch_end(self) -> None:
-        loss = self._eval_epoch_end("val")
-        if not self.trainer.sanity_checking and math.isfinite(loss):
-            self.val_loss_best.update(torch.tensor(loss))
-            self.log("val/loss_best", self.val_loss_best.compute(), sync_dist=True)
+    def log_validation_epoch(self) -> None:
+        self._eval_epoch_end("val")
 
     def test_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
         self._eval_step("test", batch)

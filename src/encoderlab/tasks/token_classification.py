@@ -11,7 +11,6 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 from hydra.utils import instantiate
-from torchmetrics import MaxMetric
 
 from encoderlab.data.token_classification import IGNORE
 from encoderlab.models.heads import TokenClassifier
@@ -28,6 +27,7 @@ def gather_words(emissions: torch.Tensor, word_positions: torch.Tensor) -> tuple
 
 class TokenClassificationTask(Task):
     accepts = ("encoder",)
+    kind = "token_classification"
 
     def __init__(
         self,
@@ -42,9 +42,9 @@ class TokenClassificationTask(Task):
         finetune: dict | None = None,
         crf: bool = False,
         monitor: str = "val/f1",
-        monitor_mode: str = "max",
+        monitor_mode: str | None = None,
     ) -> None:
-        super().__init__(optimizer, scheduler, compile, finetune)
+        super().__init__(optimizer, scheduler, compile, finetune, monitor, monitor_mode)
         model = self.save_task_hyperparameters(
             model,
             vocab_size=vocab_size,
@@ -60,8 +60,6 @@ class TokenClassificationTask(Task):
         self.outside_id = list(label_names).index("O") if "O" in label_names else 0
         self.val_entities = EntityF1(label_names)
         self.test_entities = EntityF1(label_names)
-        self.val_f1_best = MaxMetric()
-        self.val_f1_best.persistent(True)  # kept in checkpoints, so a resumed run remembers its best
 
     def forward(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         return self.forward_net(batch["input_ids"], batch["attention_mask"], batch.get("token_type_ids"))
@@ -102,13 +100,10 @@ class TokenClassificationTask(Task):
     def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
         self._evaluate(batch, "val", self.val_entities)
 
-    def on_validation_epoch_end(self) -> None:
+    def log_validation_epoch(self) -> None:
         scores = self.val_entities.compute()
         self.val_entities.reset()
         self.log_dict({f"val/{name}": value for name, value in scores.items()}, sync_dist=True)
-        if not self.trainer.sanity_checking:  # the sanity check's partial validation never counts as a best
-            self.val_f1_best.update(scores["f1"])
-            self.log("val/f1_best", self.val_f1_best.compute(), prog_bar=True, sync_dist=True)
 
     def test_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
         self._evaluate(batch, "test", self.test_entities)

@@ -9,7 +9,7 @@ from typing import Any
 import torch
 from hydra.utils import instantiate
 from tokenizers import Tokenizer
-from torchmetrics import MaxMetric, MeanMetric
+from torchmetrics import MeanMetric
 from torchmetrics.classification import MulticlassAccuracy
 
 from encoderlab.data.translation import detokenize
@@ -40,6 +40,7 @@ def smoothed_nll(
 
 class TranslationTask(Task):
     accepts = ("seq2seq",)
+    kind = "translation"
 
     def __init__(
         self,
@@ -59,9 +60,9 @@ class TranslationTask(Task):
         length_penalty: float = 1.0,
         max_decode_length: int = 128,
         monitor: str = "val/bleu",
-        monitor_mode: str = "max",
+        monitor_mode: str | None = None,
     ) -> None:
-        super().__init__(optimizer, scheduler, compile)
+        super().__init__(optimizer, scheduler, compile, monitor=monitor, monitor_mode=monitor_mode)
         model = self.save_task_hyperparameters(
             model,
             vocab_size=vocab_size,
@@ -88,8 +89,6 @@ class TranslationTask(Task):
             }
         )
         self.nll = torch.nn.ModuleDict({f"{stage}_nll": MeanMetric() for stage in STAGES})
-        self.val_bleu_best = MaxMetric()
-        self.val_bleu_best.persistent(True)  # kept in checkpoints, so a resumed run remembers its best
         self.scores = {stage: CorpusScores(tgt_lang) for stage in ("val", "test")}
         self._tokenizer: Tokenizer | None = None
 
@@ -142,7 +141,7 @@ class TranslationTask(Task):
         hypotheses = self.translate(batch["src_ids"], batch["src_mask"], self.hparams.val_beam_size)
         self.scores["val"].update(hypotheses, batch["references"])
 
-    def on_validation_epoch_end(self) -> None:
+    def log_validation_epoch(self) -> None:
         self._log_perplexity("val")
         scores = self.scores["val"].compute()
         if scores:
@@ -151,9 +150,6 @@ class TranslationTask(Task):
             )
             bleu = torch.tensor(scores["bleu"], device=self.device)
             self.log("val/bleu", bleu, prog_bar=True)
-            if not self.trainer.sanity_checking:  # the sanity check's partial validation never counts as a best
-                self.val_bleu_best.update(bleu)
-                self.log("val/bleu_best", self.val_bleu_best.compute(), prog_bar=True)
         self.scores["val"].reset()
 
     def test_step(self, batch: dict[str, Any], batch_idx: int) -> None:
