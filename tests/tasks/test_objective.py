@@ -12,6 +12,7 @@ from encoderlab.checkpoint_file import read_checkpoint
 from encoderlab.cli.train import main as train_main
 from encoderlab.errors import ConfigError
 from encoderlab.pipeline import run
+from tests.conftest import separable_sentences
 
 TINY_BILSTM = ["model=bilstm", "model.encoder.embedding_size=16", "model.encoder.hidden_size=16", "model.lr=5e-3"]
 SHORT = [*TINY_BILSTM, "~callbacks.early_stopping", "trainer.max_epochs=3", "test=false"]
@@ -90,3 +91,17 @@ def test_an_optimized_metric_the_run_did_not_log_is_a_one_line_error(make_cfg, c
 
 def test_no_optimized_metric_returns_none(make_cfg) -> None:
     assert train_main(make_cfg(*SHORT, "trainer.max_epochs=1", "optimized_metric=null")) is None
+
+
+def test_word_vectors_have_no_objective_and_return_none(make_cfg, tmp_path: Path) -> None:
+    """Skip-gram is trained by gensim, not a task: it logs no `<task.monitor>_best`, and that is no error."""
+    corpus = tmp_path / "corpus" / "text.txt"
+    corpus.parent.mkdir()
+    corpus.write_text("\n".join(text for text, _ in separable_sentences(100, seed=3)) + "\n")
+    cfg = make_cfg(
+        "model=skipgram", "data=text_corpus", f"data.path={corpus.parent}", "model.dim=8", "model.epochs=1",
+        "model.min_count=1", "model.workers=1", "model.neighbours=[film]",
+    )  # fmt: skip
+    assert cfg.optimized_metric == "val/loss_best"
+    assert train_main(cfg) is None
+    assert (Path(cfg.paths.output_dir) / "embeddings").is_dir()
