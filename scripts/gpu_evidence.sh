@@ -167,7 +167,7 @@ for name in ("torch lightning torchmetrics tokenizers transformers datasets hydr
         print(name, m.version(name))
     except m.PackageNotFoundError:
         print(name, "MISSING")
-import datasets, hydra, omegaconf, sacrebleu, torch, encoderlab.pipeline as p
+import datasets, hydra, omegaconf, sacrebleu, torch, encoderlab.report.provenance as p
 bf16 = torch.cuda.is_available() and torch.cuda.is_bf16_supported()
 print(p.device_description(), "| CUDA", torch.version.cuda, "| bf16", bf16)'
 ENCODERLAB_DEVICE=$("$PYTHON" -c 'import torch, os, platform

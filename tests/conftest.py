@@ -24,7 +24,8 @@ from hydra.core.global_hydra import GlobalHydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, open_dict
 
-from encoderlab.pipeline import CONF_DIR, models_of_family
+from encoderlab.config import CONF_DIR
+from encoderlab.config.model_catalog import models_of_family
 from tests.small_models import small_overrides
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -11,7 +11,7 @@ from typing import Any
 
 from omegaconf import OmegaConf
 
-from encoderlab.pipeline import CONF_DIR
+from encoderlab.config import CONF_DIR
 
 WIDTH = 32  # hidden_size, embedding_size, decoder_hidden_size, ...
 INTERMEDIATE = 64

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from encoderlab.errors import CheckpointError, ConfigError, NonFiniteLossError, UserError
-from encoderlab.pipeline import run
+from encoderlab.training.run import train
 
 
 def write_sst2_split(folder: Path, split: str, body: bytes, header: bytes = b"sentence\tlabel\n") -> None:
@@ -32,7 +32,7 @@ def data_dir(tmp_path: Path) -> Path:
 
 def one_line_error(make_cfg, data_dir: Path, *overrides: str, kind=UserError) -> str:
     with pytest.raises(kind) as info:
-        run(make_cfg("model=bert_tiny", "debug=fdr", *overrides, data_dir=data_dir))
+        train(make_cfg("model=bert_tiny", "debug=fdr", *overrides, data_dir=data_dir))
     message = str(info.value)
     assert "\n" not in message
     return message
@@ -77,21 +77,21 @@ def test_labels_outside_the_set_are_named(make_cfg, data_dir: Path) -> None:
 def test_empty_and_whitespace_texts_are_dropped_and_reported(make_cfg, data_dir: Path, caplog) -> None:
     write_sst2_split(data_dir / "sst2", "train", GOOD + b"   \t1\n\t0\n")
     with caplog.at_level(logging.WARNING):
-        run(make_cfg("model=bert_tiny", "debug=fdr", data_dir=data_dir))
+        train(make_cfg("model=bert_tiny", "debug=fdr", data_dir=data_dir))
     assert "train: dropped 2 empty or whitespace-only texts (rows 41, 42)" in caplog.text
 
 
 def test_long_texts_are_truncated_and_counted(make_cfg, data_dir: Path, caplog) -> None:
     write_sst2_split(data_dir / "sst2", "train", GOOD + b"very " * 300 + b"long\t1\n")
     with caplog.at_level(logging.WARNING):
-        run(make_cfg("model=bert_tiny", "debug=fdr", "data.tokenizer.max_length=32", data_dir=data_dir))
+        train(make_cfg("model=bert_tiny", "debug=fdr", "data.tokenizer.max_length=32", data_dir=data_dir))
     assert "train: 1 of 41 texts were truncated to 32 tokens" in caplog.text
 
 
 @pytest.fixture
 def trained_checkpoint(make_cfg, data_dir: Path) -> Path:
     cfg = make_cfg("model=bert_tiny", "trainer.max_epochs=1", "trainer.limit_train_batches=2", data_dir=data_dir)
-    run(cfg)
+    train(cfg)
     return Path(cfg.paths.output_dir) / "checkpoints" / "last.ckpt"
 
 
@@ -173,7 +173,7 @@ def test_max_length_beyond_the_model_is_explained(make_cfg, data_dir: Path) -> N
 
 def test_non_finite_loss_stops_naming_the_step(make_cfg, data_dir: Path) -> None:
     with pytest.raises(NonFiniteLossError) as info:
-        run(
+        train(
             make_cfg(
                 "model=bert_tiny",
                 "trainer.max_epochs=3",
@@ -191,5 +191,5 @@ def test_non_finite_loss_stops_naming_the_step(make_cfg, data_dir: Path) -> None
 @pytest.mark.skipif(torch.cuda.is_available(), reason="checks the CPU fallback")
 def test_fp16_mixed_precision_on_cpu_is_explained(make_cfg, data_dir: Path) -> None:
     with pytest.warns(UserWarning, match="AMP with fp16 is not supported on CPU. Using `precision='bf16-mixed'`"):
-        metrics = run(make_cfg("model=bert_tiny", "debug=fdr", "trainer.precision=16-mixed", data_dir=data_dir))
+        metrics = train(make_cfg("model=bert_tiny", "debug=fdr", "trainer.precision=16-mixed", data_dir=data_dir))
     assert torch.isfinite(torch.tensor(metrics["train/loss_epoch"]))

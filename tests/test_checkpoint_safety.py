@@ -9,7 +9,6 @@ import pytest
 import torch
 from hydra.core.global_hydra import GlobalHydra
 
-from encoderlab import pipeline
 from encoderlab.callbacks import AtomicCheckpointIO
 from encoderlab.checkpoint_file import read_checkpoint
 from encoderlab.cli.compression import main as compression_main
@@ -19,7 +18,8 @@ from encoderlab.cli.serve import main as serve_main
 from encoderlab.cli.translate import main as translate_main
 from encoderlab.errors import CheckpointError
 from encoderlab.inference.checkpoint import load_task
-from encoderlab.pipeline import run
+from encoderlab.training import run as training_run
+from encoderlab.training.run import train
 from tests.builders import write_conll2003
 from tests.conftest import SMALL_MODEL_OVERRIDES, compose_train_cfg, separable_sentences
 
@@ -43,7 +43,7 @@ def real_checkpoint(tmp_path_factory: pytest.TempPathFactory, tiny_data_dir: Pat
         tmp_path_factory.mktemp("real"), tiny_data_dir, cache_dir, *TINY_BILSTM, *SHORT, "trainer.max_epochs=1"
     )
     try:
-        run(cfg)
+        train(cfg)
     finally:
         GlobalHydra.instance().clear()
     return Path(cfg.paths.output_dir) / "checkpoints" / "last.ckpt"
@@ -103,16 +103,16 @@ def test_every_cli_refuses_it_in_one_line(evil, tmp_path: Path, cli: str, capsys
 def test_resume_refuses_it_before_training(make_cfg, evil) -> None:
     path, marker = evil
     with pytest.raises(CheckpointError) as info:
-        run(make_cfg(*TINY_BILSTM, *SHORT, f"ckpt_path={path}"))
+        train(make_cfg(*TINY_BILSTM, *SHORT, f"ckpt_path={path}"))
     assert_refused(str(info.value), path, marker)
 
 
 def test_lightnings_own_load_at_resume_refuses_it_too(make_cfg, evil, monkeypatch) -> None:
     # the compatibility check reads the file first; without it, Trainer.fit(ckpt_path=) must refuse on its own
     path, marker = evil
-    monkeypatch.setattr(pipeline, "check_compatible", lambda *args: None)
+    monkeypatch.setattr(training_run, "check_compatible", lambda *args: None)
     with pytest.raises(CheckpointError) as info:
-        run(make_cfg(*TINY_BILSTM, *SHORT, f"ckpt_path={path}"))
+        train(make_cfg(*TINY_BILSTM, *SHORT, f"ckpt_path={path}"))
     assert_refused(str(info.value), path, marker)
 
 
@@ -146,7 +146,7 @@ def test_checkpoints_of_every_task_load_for_inference_and_resume(make_cfg, tmp_p
     data_dir = write_conll2003(tmp_path / "ner") if task == "ner" else None
     if task == "masked_lm":
         overrides = [*overrides, f"data.path={write_corpus(tmp_path / 'corpus')}", "data.validation_fraction=0.2"]
-    run(make_cfg(*overrides, *SHORT, "trainer.max_epochs=1", data_dir=data_dir))
+    train(make_cfg(*overrides, *SHORT, "trainer.max_epochs=1", data_dir=data_dir))
     last = tmp_path / "run" / "checkpoints" / "last.ckpt"
     assert torch.serialization.get_unsafe_globals_in_checkpoint(last) == [], "nothing beyond tensors and plain data"
     assert read_checkpoint(last)["epoch"] == 0
@@ -155,5 +155,5 @@ def test_checkpoints_of_every_task_load_for_inference_and_resume(make_cfg, tmp_p
 
     resumed = make_cfg(*overrides, *SHORT, "trainer.max_epochs=2", f"ckpt_path={last}", data_dir=data_dir)
     resumed.paths.output_dir = str(tmp_path / "resumed")
-    run(resumed)
+    train(resumed)
     assert read_checkpoint(last)["epoch"] == 1, "the resumed run trained its second epoch into the same folder"

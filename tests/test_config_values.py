@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from encoderlab.errors import ConfigError
-from encoderlab.pipeline import run
-from tests.test_cli import train
+from encoderlab.training.run import train
+from tests.test_cli import train as train_by_cli
 
 REFUSED = {
     "data.batch_size=0": "data.batch_size=0 must be a positive whole number",
@@ -30,7 +30,7 @@ REFUSED = {
 def test_unusable_values_and_unknown_keys_are_refused_before_reading_data(make_cfg, tmp_path, override: str) -> None:
     cfg = make_cfg("model=bert_tiny", override, data_dir=tmp_path / "no-data-here")
     with pytest.raises(ConfigError) as info:
-        run(cfg)  # a data error would mean data was read first
+        train(cfg)  # a data error would mean data was read first
     message = str(info.value)
     assert "\n" not in message
     assert REFUSED[override] in message
@@ -39,13 +39,13 @@ def test_unusable_values_and_unknown_keys_are_refused_before_reading_data(make_c
 def test_masked_lm_block_size_must_be_positive(make_cfg, tmp_path) -> None:
     cfg = make_cfg("data=text_corpus", "model=bert_tiny", "data.block_size=0", data_dir=tmp_path / "no-data-here")
     with pytest.raises(ConfigError, match=r"^data.block_size=0 must be a positive whole number"):
-        run(cfg)
+        train(cfg)
 
 
 def test_the_valid_keys_named_are_the_optimizers_own(make_cfg, tmp_path) -> None:
     cfg = make_cfg("model=bert_tiny", "optimizer=sgd", "+optimizer.betas=[0.9,0.99]", data_dir=tmp_path / "nothing")
     with pytest.raises(ConfigError) as info:
-        run(cfg)
+        train(cfg)
     assert "optimizer.betas is not a setting of torch.optim.SGD" in str(info.value)
     assert "momentum" in str(info.value) and "nesterov" in str(info.value) and "params" not in str(info.value)
 
@@ -58,7 +58,7 @@ def test_the_valid_keys_named_are_the_optimizers_own(make_cfg, tmp_path) -> None
     ],
 )
 def test_train_py_refuses_them_in_one_line(tmp_path: Path, override: str, expected: str) -> None:
-    result = train(tmp_path, "model=bert_tiny", "logger=none", override, data_dir=tmp_path / "no-data-here")
+    result = train_by_cli(tmp_path, "model=bert_tiny", "logger=none", override, data_dir=tmp_path / "no-data-here")
     assert result.returncode == 2
     errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
     assert len(errors) == 1 and errors[0].startswith(expected), result.stderr[-3000:]

@@ -11,8 +11,10 @@ from hydra.core.global_hydra import GlobalHydra
 from hydra.utils import get_class, instantiate
 from omegaconf import OmegaConf
 
+from encoderlab.config import CONF_DIR
+from encoderlab.config.model_catalog import check_model_fits_task, models_of_family
 from encoderlab.errors import ConfigError
-from encoderlab.pipeline import CONF_DIR, check_model_fits_task, models_of_family, run
+from encoderlab.training.run import train
 from tests.conftest import DATASETS, MODELS
 from tests.task_stub import build_task
 
@@ -98,7 +100,7 @@ def test_default_is_bert_small_on_sst2(make_cfg) -> None:
 def test_a_model_that_cannot_serve_the_task_stops_before_reading_data(make_cfg, tmp_path) -> None:
     cfg = make_cfg("model=bilstm", "model.family=seq2seq", data_dir=tmp_path / "no-data-here")
     with pytest.raises(ConfigError) as info:
-        run(cfg)  # a data error would mean data was read first
+        train(cfg)  # a data error would mean data was read first
     message = str(info.value)
     assert "\n" not in message
     assert "model=bilstm is a seq2seq model" in message
@@ -117,7 +119,7 @@ def test_seq2seq_and_encoder_models_refuse_each_others_data_before_reading_it(
 ) -> None:
     cfg = make_cfg(f"model={model}", f"data={data}", data_dir=tmp_path / "no-data-here")
     with pytest.raises(ConfigError) as info:
-        run(cfg)
+        train(cfg)
     message = str(info.value)
     assert "\n" not in message and f"model={model}" in message and needs in message
     assert ("lstm_seq2seq" in message) == (data == "multi30k")

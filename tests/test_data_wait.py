@@ -10,7 +10,7 @@ import torch
 from torch.utils.data import DataLoader
 
 from encoderlab.callbacks import DataWait
-from encoderlab.pipeline import run
+from encoderlab.training.run import train
 
 
 class TinyRegression(L.LightningModule):
@@ -51,7 +51,7 @@ def test_a_loader_slower_than_the_step_shows_as_waiting() -> None:
 
 
 def test_default_runs_log_the_data_wait_fraction(make_cfg) -> None:
-    metrics = run(make_cfg("model=bert_tiny", "trainer.max_epochs=1", "trainer.limit_train_batches=3"))
+    metrics = train(make_cfg("model=bert_tiny", "trainer.max_epochs=1", "trainer.limit_train_batches=3"))
     assert 0.0 <= metrics["train/data_wait_fraction"] <= 1.0
 
 

@@ -14,11 +14,12 @@ import torch
 import torch.nn.functional as F
 from hydra.utils import instantiate
 
+from encoderlab.config.model_catalog import models_of_family
 from encoderlab.inference.predictor import load_predictor
 from encoderlab.models.masked_lm import MaskedLanguageModel
 from encoderlab.models.transformer import TransformerEncoder
 from encoderlab.optim import param_groups
-from encoderlab.pipeline import models_of_family, run
+from encoderlab.training.run import train
 from tests.conftest import SMALL_MODEL_OVERRIDES, separable_sentences
 
 pytestmark = [
@@ -42,7 +43,7 @@ def summary_of(cfg) -> dict:
 def test_fp16_mixed_precision_trains_on_gpu(make_cfg, model: str) -> None:
     """fp16 needs the loss scaler (bf16, below, does not)."""
     cfg = make_cfg(f"model={model}", "debug=fdr", *ON_GPU, "trainer.precision=16-mixed")
-    metrics = run(cfg)
+    metrics = train(cfg)
     assert math.isfinite(metrics["train/loss_epoch"])
     assert summary_of(cfg)["precision"] == "16-mixed"
 
@@ -54,7 +55,7 @@ def test_every_model_takes_a_bf16_training_step_on_the_gpu(make_cfg, model: str)
         f"model={model}", f"data={data}", *SMALL_MODEL_OVERRIDES[model], "debug=fdr", *ON_GPU,
         "trainer.precision=bf16-mixed",
     )  # fmt: skip
-    metrics = run(cfg)
+    metrics = train(cfg)
     summary = summary_of(cfg)
     assert summary["precision"] == "bf16-mixed" and not summary["device"].startswith("CPU"), summary["device"]
     assert summary["global_steps"] == 1
@@ -68,7 +69,7 @@ def test_masked_lm_pretraining_takes_a_bf16_step_on_the_gpu(make_cfg, tmp_path: 
         "model=bert_tiny", "data=text_corpus", f"data.path={corpus}", "data.block_size=32",
         "data.validation_fraction=0.1", "task.max_predictions_per_seq=8", "debug=fdr", *ON_GPU,
     )  # fmt: skip
-    metrics = run(cfg)
+    metrics = train(cfg)
     assert summary_of(cfg)["precision"] == "bf16-mixed"
     assert math.isfinite(metrics["train/loss_epoch"])
 
@@ -138,7 +139,7 @@ def test_a_checkpoint_saved_on_the_gpu_loads_and_predicts_on_the_cpu(make_cfg) -
         "model=bert_tiny", *ON_GPU, "trainer.max_epochs=1", "trainer.limit_train_batches=4",
         "trainer.limit_val_batches=1", "trainer.num_sanity_val_steps=0", "test=false",
     )  # fmt: skip
-    run(cfg)
+    train(cfg)
     checkpoint = next((Path(cfg.paths.output_dir) / "checkpoints").glob("epoch*.ckpt"))
     saved = torch.load(checkpoint, map_location=None, weights_only=True)["state_dict"]
     assert all(t.is_cuda for t in saved.values()), "the trainer should have saved CUDA tensors"

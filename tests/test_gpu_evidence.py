@@ -16,7 +16,7 @@ from types import ModuleType
 
 import pytest
 
-from encoderlab import pipeline
+from encoderlab.report import provenance
 from tests.conftest import ROOT, SHARED_DATA, offline_env, write_lines
 
 SCRIPT = ROOT / "scripts" / "gpu_evidence.sh"
@@ -155,8 +155,8 @@ def test_outside_a_git_checkout_the_commit_comes_from_the_pack(monkeypatch: pyte
     def no_git(*args, **kwargs):
         raise OSError("git: not found")
 
-    monkeypatch.setattr(pipeline.subprocess, "run", no_git)
+    monkeypatch.setattr(provenance.subprocess, "run", no_git)
     monkeypatch.setenv("ENCODERLAB_COMMIT", "0123abc")
-    assert pipeline.git_commit() == "0123abc"
+    assert provenance.git_commit() == "0123abc"
     monkeypatch.delenv("ENCODERLAB_COMMIT")
-    assert pipeline.git_commit() == "unknown"
+    assert provenance.git_commit() == "unknown"

@@ -15,7 +15,7 @@ import pytest
 import torch
 
 from encoderlab.errors import TrainingInterrupted
-from encoderlab.pipeline import run
+from encoderlab.training.run import train
 from tests.conftest import ROOT
 
 TINY = [
@@ -97,7 +97,7 @@ def test_sigterm_during_validation_still_saves_and_stops_with_the_signal(make_cf
         f"+callbacks.signal_during_validation._target_={__name__}.SignalDuringValidation",
     )
     with pytest.raises(TrainingInterrupted) as info:
-        run(cfg)
+        train(cfg)
     assert info.value.exit_code == 128 + signal.SIGTERM
     assert "SIGTERM at step" in str(info.value)
     last = Path(cfg.paths.output_dir) / "checkpoints" / "last.ckpt"

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from encoderlab.pipeline import run
+from encoderlab.training.run import train
 from tests.wandb_records import run_contents
 
 SHORT_RUN = ["model=bert_tiny", "trainer.max_epochs=2", "trainer.limit_train_batches=4", "trainer.log_every_n_steps=1"]
@@ -15,7 +15,7 @@ SHORT_RUN = ["model=bert_tiny", "trainer.max_epochs=2", "trainer.limit_train_bat
 
 def test_wandb_offline_run_holds_config_group_tags_and_metrics(make_cfg) -> None:
     cfg = make_cfg("logger=wandb", *SHORT_RUN)
-    metrics = run(cfg)
+    metrics = train(cfg)
     output = Path(cfg.paths.output_dir)
     logs = list(output.glob("wandb/offline-run-*/run-*.wandb"))
     assert len(logs) == 1, "one offline W&B run inside the run's output dir"
@@ -37,7 +37,7 @@ def test_wandb_offline_run_holds_config_group_tags_and_metrics(make_cfg) -> None
 @pytest.mark.parametrize("logger", ["csv", "tensorboard"])
 def test_csv_and_tensorboard_loggers_write_into_the_run_dir(make_cfg, logger: str) -> None:
     cfg = make_cfg(f"logger={logger}", *SHORT_RUN)
-    run(cfg)
+    train(cfg)
     output = Path(cfg.paths.output_dir)
     if logger == "csv":
         header = (output / "csv" / "metrics.csv").read_text().splitlines()[0].split(",")
@@ -50,7 +50,7 @@ def test_csv_and_tensorboard_loggers_write_into_the_run_dir(make_cfg, logger: st
 
 def test_logger_many_writes_all_three(make_cfg) -> None:
     cfg = make_cfg("logger=many", *SHORT_RUN)
-    run(cfg)
+    train(cfg)
     output = Path(cfg.paths.output_dir)
     assert list(output.glob("wandb/offline-run-*/run-*.wandb"))
     assert (output / "csv" / "metrics.csv").exists()

@@ -14,9 +14,9 @@ from tokenizers import Tokenizer
 
 from encoderlab.errors import ConfigError
 from encoderlab.models.transformer import TransformerEncoder
-from encoderlab.pipeline import run
 from encoderlab.pretrained import load_encoder_weights, read_config
 from encoderlab.tasks.classification import ClassificationTask
+from encoderlab.training.run import train
 from tests.conftest import compose_train_cfg, separable_sentences, toy_parallel_sentences
 
 FAST = ["trainer.num_sanity_val_steps=0", "callbacks.early_stopping=null"]
@@ -39,7 +39,7 @@ def pretrained(tmp_path_factory: pytest.TempPathFactory, tiny_data_dir: Path, ca
         root, tiny_data_dir, cache_dir, "data=text_corpus", f"data.path={root / 'corpus'}", "data.block_size=32",
         "data.validation_fraction=0.1", "model=bert_tiny", "model.lr=2e-3", "trainer.max_epochs=8", *FAST,
     )  # fmt: skip
-    metrics = run(cfg)
+    metrics = train(cfg)
     GlobalHydra.instance().clear()
     return {"metrics": metrics, "dir": root / "run" / "encoder"}
 
@@ -64,7 +64,7 @@ def finetune(make_cfg, directory: Path, *overrides: str) -> tuple[dict, Path]:
         "model=bert_tiny", f"model.pretrained={directory}", "trainer.max_epochs=1", "trainer.limit_train_batches=4",
         "trainer.limit_val_batches=1", "trainer.limit_test_batches=1", *FAST, *overrides,
     )  # fmt: skip
-    metrics = run(cfg)
+    metrics = train(cfg)
     return metrics, Path(cfg.paths.output_dir)
 
 
@@ -81,7 +81,7 @@ def test_finetuning_loads_every_pretrained_weight_and_trains_only_what_it_should
 ) -> None:
     directory = pretrained["dir"]
     method = overrides[0]
-    with caplog.at_level("INFO", logger="encoderlab.pipeline"):
+    with caplog.at_level("INFO", logger="encoderlab.training.run"):
         _, run_dir = finetune(make_cfg, directory, *overrides)
     saved = torch.load(directory / "encoder.pt", weights_only=True)
     assert f"Loaded {len(saved)} pretrained encoder weights" in caplog.text
@@ -125,16 +125,16 @@ def test_lora_trains_only_adapters_and_the_merged_export_gives_identical_outputs
 def test_bad_pretrained_dirs_stop_with_one_line(make_cfg, pretrained: dict, tmp_path: Path) -> None:
     directory = pretrained["dir"]
     with pytest.raises(ConfigError, match="no such directory"):
-        run(make_cfg("model=bert_tiny", f"model.pretrained={tmp_path / 'missing'}"))
+        train(make_cfg("model=bert_tiny", f"model.pretrained={tmp_path / 'missing'}"))
     with pytest.raises(ConfigError, match=r"hidden_size=128 \(model has 256\)"):
-        run(make_cfg("model=bert_mini", f"model.pretrained={directory}"))
+        train(make_cfg("model=bert_mini", f"model.pretrained={directory}"))
     incomplete = tmp_path / "incomplete"
     shutil.copytree(directory, incomplete)
     (incomplete / "tokenizer.json").unlink()
     with pytest.raises(ConfigError, match=r"has no tokenizer\.json"):
-        run(make_cfg("model=bert_tiny", f"model.pretrained={incomplete}"))
+        train(make_cfg("model=bert_tiny", f"model.pretrained={incomplete}"))
     with pytest.raises(ConfigError, match="is a run folder"):
-        run(make_cfg("model=bert_tiny", f"model.pretrained={directory.parent}"))
+        train(make_cfg("model=bert_tiny", f"model.pretrained={directory.parent}"))
 
 
 @pytest.mark.parametrize("size", ["tiny", "mini", "small"])

@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from encoderlab.pipeline import run
+from encoderlab.training.run import train
 
 
 def test_debug_profile_writes_ranked_operators(make_cfg) -> None:
     cfg = make_cfg("model=bert_tiny", "debug=profile", "callbacks.profile.skip=1", "callbacks.profile.steps=2")
-    run(cfg)
+    train(cfg)
     record = json.loads((Path(cfg.paths.output_dir) / "profile.json").read_text())
     operators = record["top_operators"]
     assert record["profiled_steps"] == 2 and operators

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from encoderlab.callbacks import AtomicCheckpointIO
-from encoderlab.pipeline import run
+from encoderlab.training.run import train
 from tests.builders import write_conll2003
 
 TINY_BILSTM = ["model=bilstm", "model.encoder.embedding_size=32", "model.encoder.hidden_size=32"]
@@ -43,18 +43,18 @@ def test_one_epoch_plus_resume_equals_two_epochs_straight(make_cfg, tmp_path: Pa
         return make_cfg(*overrides, *TWO_EPOCHS, *extra, data_dir=data_dir)
 
     straight_cfg = make()
-    straight = run(straight_cfg)
+    straight = train(straight_cfg)
     straight_last = Path(straight_cfg.paths.output_dir) / "checkpoints" / "last.ckpt"
 
     first_cfg = make(*STOP_AFTER_ONE)
     first_cfg.paths.output_dir = str(tmp_path / "first")
-    run(first_cfg)
+    train(first_cfg)
     interrupted = Path(first_cfg.paths.output_dir) / "checkpoints" / "last.ckpt"
     assert torch.load(interrupted, weights_only=False)["epoch"] == 0
 
     resumed_cfg = make(f"ckpt_path={interrupted}")
     resumed_cfg.paths.output_dir = str(tmp_path / "resumed")
-    resumed = run(resumed_cfg)
+    resumed = train(resumed_cfg)
 
     assert torch.load(straight_last, weights_only=False)["epoch"] == 1
     assert torch.load(interrupted, weights_only=False)["epoch"] == 1, "the resumed run carries on in its folder"
@@ -71,10 +71,10 @@ def test_one_epoch_plus_resume_equals_two_epochs_straight(make_cfg, tmp_path: Pa
 def test_ckpt_path_last_finds_the_newest_run_of_this_model_and_data(make_cfg, tmp_path: Path) -> None:
     first = make_cfg("model=bert_tiny", "trainer.max_epochs=1")
     first.paths.output_dir = str(Path(first.paths.log_dir) / first.run_name / "runs" / "earlier")
-    run(first)
+    train(first)
     again = make_cfg("model=bert_tiny", "trainer.max_epochs=2", "ckpt_path=last")
     again.paths.log_dir = first.paths.log_dir
-    run(again)
+    train(again)
     summary = json.loads((Path(again.paths.output_dir) / "summary.json").read_text())
     assert summary["resumed_from"] == str(Path(first.paths.output_dir) / "checkpoints" / "last.ckpt")
     assert summary["epochs"] == 2
@@ -85,7 +85,7 @@ def test_same_seed_same_config_gives_the_same_metrics(make_cfg, tmp_path: Path) 
     for attempt in ("a", "b"):
         cfg = make_cfg(*TINY_BILSTM, *TWO_EPOCHS)
         cfg.paths.output_dir = str(tmp_path / attempt)
-        results.append((run(cfg), weights(Path(cfg.paths.output_dir) / "checkpoints" / "last.ckpt")))
+        results.append((train(cfg), weights(Path(cfg.paths.output_dir) / "checkpoints" / "last.ckpt")))
     (first, first_weights), (second, second_weights) = results
     for key in ("train/loss_epoch", "val/loss", "val/acc", "test/acc"):
         assert first[key] == second[key], key

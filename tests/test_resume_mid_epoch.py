@@ -19,7 +19,7 @@ from torch.utils.data import BatchSampler, DataLoader
 
 from encoderlab.data.sst2 import SST2DataModule
 from encoderlab.errors import TrainingInterrupted
-from encoderlab.pipeline import run
+from encoderlab.training.run import train
 from tests.data.test_text_corpus import write_corpus
 from tests.test_interrupt import start
 from tests.test_resume import max_difference, weights
@@ -62,12 +62,12 @@ def test_sigterm_mid_epoch_then_resume_trains_the_same_batches_to_the_same_weigh
 
     straight_cfg = make_cfg(*overrides, *record(tmp_path / "straight.txt"))
     straight_cfg.paths.output_dir = str(tmp_path / "straight")
-    run(straight_cfg)
+    train(straight_cfg)
 
     first_cfg = make_cfg(*overrides, *record(tmp_path / "first.txt"), *signal_at(0, 5))
     first_cfg.paths.output_dir = str(tmp_path / "first")
     with pytest.raises(TrainingInterrupted) as info:
-        run(first_cfg)
+        train(first_cfg)
     last = tmp_path / "first" / "checkpoints" / "last.ckpt"
     assert "SIGTERM at step 6 (epoch 0)" in str(info.value)
 
@@ -75,7 +75,7 @@ def test_sigterm_mid_epoch_then_resume_trains_the_same_batches_to_the_same_weigh
     resumed_cfg.paths.output_dir = str(tmp_path / "resumed")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        run(resumed_cfg)
+        train(resumed_cfg)
 
     straight = (tmp_path / "straight.txt").read_text().splitlines()
     first = (tmp_path / "first.txt").read_text().splitlines()
@@ -93,17 +93,17 @@ def test_a_second_interrupt_resumes_exactly_and_names_ckpt_path_once(make_cfg, t
     overrides = [*TINY_BILSTM, *TWO_EPOCHS]
     straight_cfg = make_cfg(*overrides, *record(tmp_path / "straight.txt"))
     straight_cfg.paths.output_dir = str(tmp_path / "straight")
-    run(straight_cfg)
+    train(straight_cfg)
 
     first_cfg = make_cfg(*overrides, *record(tmp_path / "runs.txt"), *signal_at(0, 3))
     first_cfg.paths.output_dir = str(tmp_path / "first")
     with pytest.raises(TrainingInterrupted):
-        run(first_cfg)
+        train(first_cfg)
     last = tmp_path / "first" / "checkpoints" / "last.ckpt"
     second_cfg = make_cfg(*overrides, *record(tmp_path / "runs.txt"), *signal_at(1, 2), f"ckpt_path={last}")
     second_cfg.paths.output_dir = str(tmp_path / "second")
     with pytest.raises(TrainingInterrupted) as info:
-        run(second_cfg)
+        train(second_cfg)
     message = str(info.value)
     assert message.count("ckpt_path=") == 1, message
     assert re.search(rf"resume with: python train\.py .*model=bilstm.* ckpt_path={re.escape(str(last))}$", message)
@@ -115,7 +115,7 @@ def test_a_second_interrupt_resumes_exactly_and_names_ckpt_path_once(make_cfg, t
     ]
     third_cfg = make_cfg(*overrides, *record(tmp_path / "runs.txt"), *bar, f"ckpt_path={last}")
     third_cfg.paths.output_dir = str(tmp_path / "third")
-    run(third_cfg)
+    train(third_cfg)
     # stopped after batch 2 of epoch 1: the bar picks up there, knowing its epoch and total
     assert (tmp_path / "bar.txt").read_text().splitlines()[0] == "Epoch 1: |16|3"
     straight = (tmp_path / "straight.txt").read_text().splitlines()

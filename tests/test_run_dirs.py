@@ -16,7 +16,7 @@ from hydra import compose, initialize_config_dir
 from hydra.core.global_hydra import GlobalHydra
 from omegaconf import OmegaConf
 
-from encoderlab.pipeline import CONF_DIR
+from encoderlab.config import CONF_DIR
 from encoderlab.run_dirs import RunDirInUse, lock_dir, unlock_dir
 from tests.conftest import ROOT, offline_env
 

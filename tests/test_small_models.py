@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from encoderlab.config.model_catalog import check_model_fits_task
 from encoderlab.errors import ConfigError
-from encoderlab.pipeline import check_model_fits_task
 from tests.conftest import DATASETS, MODELS, SMALL_MODEL_OVERRIDES
 from tests.small_models import capped, fitting_heads
 from tests.task_stub import build_task

@@ -10,8 +10,8 @@ import torch
 from hydra.core.global_hydra import GlobalHydra
 
 from encoderlab.errors import ConfigError
-from encoderlab.pipeline import run
 from encoderlab.time_budget import budget_factor, time_budget
+from encoderlab.training.run import train
 from tests.conftest import SMALL_MODEL_OVERRIDES, compose_train_cfg
 
 
@@ -52,13 +52,13 @@ def test_the_decay_ends_when_max_time_stops_the_run(
     tmp_path: Path, tiny_data_dir: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     recorder = RecordLearningRates()
-    monkeypatch.setattr("encoderlab.pipeline.build_callbacks", wrap_callbacks(recorder))
+    monkeypatch.setattr("encoderlab.training.run.build_callbacks", wrap_callbacks(recorder))
     cfg = compose_train_cfg(
         tmp_path, tiny_data_dir, cache_dir, "model=bilstm", *SMALL_MODEL_OVERRIDES["bilstm"], "scheduler=time_budget",
         "trainer.max_time=00:00:00:06", "trainer.max_epochs=-1", "trainer.min_epochs=null", "trainer.max_steps=-1",
         "callbacks.early_stopping=null", "trainer.limit_val_batches=1", "test=false", "model.lr=1e-3",
     )  # fmt: skip
-    run(cfg)
+    train(cfg)
     GlobalHydra.instance().clear()
     rates = recorder.rates
     assert len(rates) > 20  # it trained for the budget, epoch after epoch
@@ -67,9 +67,9 @@ def test_the_decay_ends_when_max_time_stops_the_run(
 
 
 def wrap_callbacks(extra: L.Callback):
-    from encoderlab import pipeline
+    from encoderlab.training import trainer_setup
 
-    original = pipeline.build_callbacks
+    original = trainer_setup.build_callbacks
 
     def build(*args, **kwargs):
         return [*original(*args, **kwargs), extra]
@@ -84,5 +84,5 @@ def test_a_step_schedule_without_a_step_count_is_one_line(tmp_path: Path, tiny_d
         "callbacks.early_stopping=null", "test=false",
     )  # fmt: skip
     with pytest.raises(ConfigError, match="needs a step count"):
-        run(cfg)
+        train(cfg)
     GlobalHydra.instance().clear()

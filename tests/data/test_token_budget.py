@@ -9,7 +9,7 @@ from torch.utils.data import DataLoader
 
 from encoderlab.data.sampler import SeededRandomSampler
 from encoderlab.data.token_budget import TokenBudgetBatchSampler, cut_by_budget, padded_length
-from encoderlab.pipeline import run
+from encoderlab.training.run import train
 
 
 def sampler_over(lengths: list[int], max_tokens: int, multiple_of: int | None = None) -> TokenBudgetBatchSampler:
@@ -56,7 +56,7 @@ def test_a_sequence_over_the_budget_gets_its_own_batch() -> None:
 
 def test_the_data_module_batches_by_budget(make_cfg) -> None:
     cfg = make_cfg("model=bilstm", "data.max_tokens=200", "debug=fdr")
-    metrics = run(cfg)
+    metrics = train(cfg)
     assert metrics  # the run trained on token-budget batches; the loader itself is checked below
     from hydra.utils import instantiate
 

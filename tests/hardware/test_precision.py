@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from encoderlab.hardware.precision import auto_precision, cpu_has_native_bf16, precision_reason, resolve_precision
-from encoderlab.pipeline import run
+from encoderlab.training.run import train
 
 SAPPHIRE_RAPIDS = frozenset({"avx2", "avx512f", "avx512_bf16", "amx_bf16", "amx_tile"})
 COOPER_LAKE = frozenset({"avx2", "avx512f", "avx512_bf16"})
@@ -41,7 +41,7 @@ def test_an_explicit_precision_is_kept() -> None:
 def test_the_default_run_uses_and_records_the_precision_auto_picks(make_cfg, tmp_path: Path) -> None:
     cfg = make_cfg("model=bert_tiny", "debug=fdr")
     assert cfg.trainer.precision == "auto"
-    run(cfg)
+    train(cfg)
     summary = json.loads((Path(cfg.paths.output_dir) / "summary.json").read_text())
     assert summary["precision"] == auto_precision("auto")
     if cpu_has_native_bf16() and not torch.cuda.is_available():  # this project's CI machine has AMX
@@ -66,4 +66,4 @@ def test_bf16_plugin_clips_gradients_of_a_fused_optimizer() -> None:
 def test_default_run_clips_gradients_with_the_fused_optimizer(make_cfg) -> None:
     cfg = make_cfg("model=bert_tiny", "debug=fdr")
     assert cfg.trainer.gradient_clip_val > 0 and cfg.optimizer.fused
-    assert run(cfg)["train/loss_epoch"] > 0  # Lightning's own bf16 plugin refuses this combination
+    assert train(cfg)["train/loss_epoch"] > 0  # Lightning's own bf16 plugin refuses this combination

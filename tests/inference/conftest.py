@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from hydra.core.global_hydra import GlobalHydra
 
-from encoderlab.pipeline import run
+from encoderlab.training.run import train
 from tests.builders import write_conll2003
 from tests.conftest import SMALL_MODEL_OVERRIDES, compose_train_cfg
 
@@ -17,7 +17,7 @@ FIT = ["~callbacks.early_stopping", "scheduler=constant", "test=false"]
 def train_checkpoint(root: Path, data_dir: Path, cache_dir: Path, *overrides: str) -> Path:
     cfg = compose_train_cfg(root, data_dir, cache_dir, *overrides, *FIT)
     try:
-        run(cfg)
+        train(cfg)
     finally:
         GlobalHydra.instance().clear()
     return Path(cfg.paths.output_dir) / "checkpoints" / "last.ckpt"

@@ -18,7 +18,7 @@ from encoderlab.data.encoding import EncodingSpec
 from encoderlab.inference.checkpoint import load_task
 from encoderlab.inference.onnx_export import export_onnx, input_names
 from encoderlab.inference.predictor import load_predictor
-from encoderlab.pipeline import run
+from encoderlab.training.run import train
 from tests.conftest import SMALL_MODEL_OVERRIDES, compose_train_cfg
 from tests.inference.conftest import FIT
 
@@ -56,7 +56,9 @@ def files(folder: Path, make_row, labels: list[str]) -> dict[str, str]:
     return out
 
 
-def train(root: Path, cache_dir: Path, split_files: dict[str, str], *overrides: str) -> tuple[dict, Path, object]:
+def train_and_read(
+    root: Path, cache_dir: Path, split_files: dict[str, str], *overrides: str
+) -> tuple[dict, Path, object]:
     """Runs the pipeline; returns its metrics, last.ckpt (the weights the last validation scored) and the data cfg."""
     data = [
         "data=text_files",
@@ -65,7 +67,7 @@ def train(root: Path, cache_dir: Path, split_files: dict[str, str], *overrides: 
     ]
     cfg = compose_train_cfg(root, root, cache_dir, *data, *overrides, *FIT)
     try:
-        metrics = run(cfg)
+        metrics = train(cfg)
     finally:
         GlobalHydra.instance().clear()
     return metrics, Path(cfg.paths.output_dir) / "checkpoints" / "last.ckpt", cfg.data
@@ -97,7 +99,9 @@ def head_tail_run(tmp_path_factory: pytest.TempPathFactory, cache_dir: Path) -> 
     root = tmp_path_factory.mktemp("head_tail")
     split_files = files(root / "news", lambda rng, topic: {"text": long_text(rng, topic), "label": topic}, [*TOPICS])
     overrides = ["model=bilstm", "model.lr=1e-2", *SMALL_MODEL_OVERRIDES["bilstm"], "trainer.max_epochs=8"]
-    metrics, checkpoint, data_cfg = train(root, cache_dir, split_files, "data.truncation=head_tail", *overrides)
+    metrics, checkpoint, data_cfg = train_and_read(
+        root, cache_dir, split_files, "data.truncation=head_tail", *overrides
+    )
     return metrics, checkpoint, data_cfg, split_files
 
 
@@ -107,7 +111,7 @@ def pair_run(tmp_path_factory: pytest.TempPathFactory, cache_dir: Path) -> tuple
     split_files = files(root / "pairs", pair, ["title", "body"])
     columns = ["data.text_column=title", "data.text_pair_column=body"]
     overrides = ["model=bert_tiny", "model.lr=2e-3", "model.encoder.num_layers=1", "trainer.max_epochs=8"]
-    metrics, checkpoint, data_cfg = train(root, cache_dir, split_files, *columns, *overrides)
+    metrics, checkpoint, data_cfg = train_and_read(root, cache_dir, split_files, *columns, *overrides)
     return metrics, checkpoint, data_cfg, split_files
 
 

@@ -12,7 +12,7 @@ from encoderlab.models.heads import SequenceClassifier
 from encoderlab.models.masked_lm import MaskedLanguageModel
 from encoderlab.models.seq2seq import TransformerSeq2Seq
 from encoderlab.models.transformer import TransformerEncoder
-from encoderlab.pipeline import compile_friendly_padding
+from encoderlab.training.run_inputs import compile_friendly_padding
 
 TINY = {"hidden_size": 32, "num_layers": 2, "num_heads": 2, "intermediate_size": 64, "max_position": 64}
 

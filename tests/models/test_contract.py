@@ -17,10 +17,10 @@ from hydra.utils import instantiate
 from omegaconf import OmegaConf
 from torch import nn
 
+from encoderlab.config import CONF_DIR
 from encoderlab.finetune import apply_finetune, layer_depths
 from encoderlab.models.contract import Capabilities, Encoder, fit_on_training_split
 from encoderlab.models.heads import SequenceClassifier
-from encoderlab.pipeline import CONF_DIR
 from encoderlab.pretrained import load_encoder_weights, save_encoder
 
 VOCAB, PAD = 40, 0

@@ -10,15 +10,15 @@ import torch
 from hydra.utils import get_class
 from tokenizers import Tokenizer
 
-from encoderlab.pipeline import run
 from encoderlab.tasks.classification import ClassificationTask
+from encoderlab.training.run import train
 from tests.conftest import CLASSIFIER_MODELS, SMALL_MODEL_OVERRIDES, separable_sentences
 
 
 @pytest.mark.parametrize("model", CLASSIFIER_MODELS)
 def test_fast_dev_run_trains_each_encoder(make_cfg, model: str) -> None:
     cfg = make_cfg(f"model={model}", "debug=fdr", *SMALL_MODEL_OVERRIDES[model])
-    metrics = run(cfg)
+    metrics = train(cfg)
     assert torch.isfinite(torch.tensor(metrics["train/loss_epoch"]))
     assert 0.0 <= metrics["test/acc"] <= 1.0
 
@@ -43,7 +43,7 @@ def test_each_encoder_learns_a_separable_slice(make_cfg, model: str) -> None:
         "data.batch_size=32",
         *OVERFIT[model],
     )
-    metrics = run(cfg)
+    metrics = train(cfg)
     assert metrics["train/acc"] > 0.9, metrics
     assert metrics["val/acc_best"] > 0.9, metrics
     assert metrics["test/acc"] > 0.9, metrics
@@ -51,7 +51,7 @@ def test_each_encoder_learns_a_separable_slice(make_cfg, model: str) -> None:
 
 def test_checkpoint_alone_is_enough_to_predict(make_cfg) -> None:
     cfg = make_cfg("model=bert_tiny", "trainer.max_epochs=1")
-    metrics = run(cfg)
+    metrics = train(cfg)
     output = Path(cfg.paths.output_dir)
     summary = json.loads((output / "summary.json").read_text())
     best = Path(summary["best_checkpoint"])
@@ -79,7 +79,7 @@ def test_checkpoint_alone_is_enough_to_predict(make_cfg) -> None:
 @pytest.mark.slow
 def test_compiled_inner_module_keeps_clean_state_dict_keys(make_cfg) -> None:
     cfg = make_cfg("model=bert_tiny", "debug=fdr", "task.compile=true")
-    run(cfg)  # trains through torch.compile
+    train(cfg)  # trains through torch.compile
     task = ClassificationTask(
         model=cfg.model, vocab_size=50, num_classes=2, label_names=["a", "b"], optimizer=cfg.optimizer, compile=True
     )
@@ -95,7 +95,7 @@ def test_optimizer_and_scheduler_choices_train(make_cfg, tmp_path: Path, optimiz
         "model=bert_tiny", "debug=fdr", f"optimizer={optimizer}", f"scheduler={scheduler}",
         "+callbacks.record._target_=tests.helpers.RecordOptimizer", f"+callbacks.record.path={record}",
     )  # fmt: skip
-    metrics = run(cfg)
+    metrics = train(cfg)
     assert torch.isfinite(torch.tensor(metrics["train/loss_epoch"]))
     seen = json.loads(record.read_text())
     chosen = get_class(cfg.optimizer._target_)
@@ -106,5 +106,5 @@ def test_optimizer_and_scheduler_choices_train(make_cfg, tmp_path: Path, optimiz
 
 
 def test_bf16_mixed_precision_trains_on_cpu(make_cfg) -> None:
-    metrics = run(make_cfg("model=bert_tiny", "debug=fdr", "trainer.precision=bf16-mixed"))
+    metrics = train(make_cfg("model=bert_tiny", "debug=fdr", "trainer.precision=bf16-mixed"))
     assert torch.isfinite(torch.tensor(metrics["train/loss_epoch"]))

@@ -9,7 +9,7 @@ import torch
 from hydra.utils import instantiate
 
 from encoderlab.inference.checkpoint import load_task
-from encoderlab.pipeline import run
+from encoderlab.training.run import train
 from tests.builders import write_bbc_news
 from tests.conftest import CLASSIFIER_MODELS, SMALL_MODEL_OVERRIDES
 
@@ -23,7 +23,9 @@ def news_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.mark.parametrize("model", CLASSIFIER_MODELS)
 def test_fast_dev_run_each_encoder_on_bbc_news(make_cfg, news_data_dir: Path, model: str) -> None:
-    metrics = run(make_cfg(f"model={model}", *NEWS, "debug=fdr", *SMALL_MODEL_OVERRIDES[model], data_dir=news_data_dir))
+    metrics = train(
+        make_cfg(f"model={model}", *NEWS, "debug=fdr", *SMALL_MODEL_OVERRIDES[model], data_dir=news_data_dir)
+    )
     assert torch.isfinite(torch.tensor(metrics["train/loss_epoch"]))
     assert 0.0 <= metrics["test/acc"] <= 1.0
 
@@ -43,7 +45,7 @@ def test_fast_dev_run_text_files_with_a_text_pair(make_cfg, tmp_path: Path, mode
         "debug=fdr",
         *SMALL_MODEL_OVERRIDES[model],
     )
-    metrics = run(cfg)
+    metrics = train(cfg)
     assert torch.isfinite(torch.tensor(metrics["train/loss_epoch"]))
 
 
@@ -59,7 +61,7 @@ def test_bilstm_learns_tiny_news_topics_with_head_tail_truncation(make_cfg, news
         *SMALL_MODEL_OVERRIDES["bilstm"],
         data_dir=news_data_dir,
     )
-    metrics = run(cfg)
+    metrics = train(cfg)
     assert metrics["val/acc_best"] > 0.9, metrics
     assert metrics["test/acc"] > 0.9, metrics
 
@@ -75,7 +77,7 @@ def test_tfidf_bag_counts_training_documents_learns_and_keeps_the_counts_in_its_
         *SMALL_MODEL_OVERRIDES["fasttext_tfidf"],
         data_dir=news_data_dir,
     )
-    metrics = run(cfg)
+    metrics = train(cfg)
     assert metrics["test/acc"] > 0.9, metrics
     checkpoint = next(Path(cfg.paths.output_dir, "checkpoints").glob("epoch*.ckpt"))
     _, task = load_task(checkpoint)

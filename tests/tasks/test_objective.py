@@ -11,7 +11,7 @@ import pytest
 from encoderlab.checkpoint_file import read_checkpoint
 from encoderlab.cli.train import main as train_main
 from encoderlab.errors import ConfigError
-from encoderlab.pipeline import run
+from encoderlab.training.run import train
 from tests.conftest import separable_sentences
 
 TINY_BILSTM = ["model=bilstm", "model.encoder.embedding_size=16", "model.encoder.hidden_size=16", "model.lr=5e-3"]
@@ -54,7 +54,7 @@ def test_another_monitored_metric_is_tracked_checkpointed_and_returned(make_cfg,
 def test_explicit_monitor_mode_wins_over_the_metric_name(make_cfg) -> None:
     cfg = make_cfg(*SHORT, "trainer.max_epochs=2", "task.monitor=val/loss", "task.monitor_mode=max")
     assert cfg.callbacks.model_checkpoint.mode == "max"
-    metrics = run(cfg)
+    metrics = train(cfg)
     last = read_checkpoint(Path(cfg.paths.output_dir) / "checkpoints" / "last.ckpt")
     assert last["encoderlab"]["objective"]["mode"] == "max"
     assert "val/loss_best" in metrics
@@ -76,7 +76,7 @@ def test_a_monitored_metric_nobody_logs_stops_the_run_at_the_sanity_check(
 def test_without_a_sanity_check_the_first_validation_stops_it(make_cfg) -> None:
     cfg = make_cfg(*SHORT, "task.monitor=val/accuracy", "trainer.num_sanity_val_steps=0")
     with pytest.raises(ConfigError, match=r"^task.monitor=val/accuracy was not logged by this run \(logged: .*val/acc"):
-        run(cfg)
+        train(cfg)
 
 
 def test_an_optimized_metric_the_run_did_not_log_is_a_one_line_error(make_cfg, capsys: pytest.CaptureFixture) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from encoderlab.pipeline import run
+from encoderlab.training.run import train
 from tests.builders import write_conll2003
 from tests.conftest import ENCODER_MODELS, SMALL_MODEL_OVERRIDES
 
@@ -21,7 +21,7 @@ def ner_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.mark.parametrize("model", ENCODER_MODELS)
 def test_fast_dev_run_each_encoder_on_conll(make_cfg, ner_data_dir: Path, model: str) -> None:
-    metrics = run(make_cfg(f"model={model}", *NER, "debug=fdr", *SMALL_MODEL_OVERRIDES[model], data_dir=ner_data_dir))
+    metrics = train(make_cfg(f"model={model}", *NER, "debug=fdr", *SMALL_MODEL_OVERRIDES[model], data_dir=ner_data_dir))
     assert torch.isfinite(torch.tensor(metrics["train/loss_epoch"]))
     assert {"test/f1", "test/precision", "test/recall", "test/f1_PER", "test/f1_LOC"} <= metrics.keys()
 
@@ -31,7 +31,7 @@ def test_fast_dev_run_with_crf(make_cfg, ner_data_dir: Path, model: str) -> None
     cfg = make_cfg(
         f"model={model}", *NER, "debug=fdr", "task.crf=true", *SMALL_MODEL_OVERRIDES[model], data_dir=ner_data_dir
     )
-    metrics = run(cfg)
+    metrics = train(cfg)
     assert torch.isfinite(torch.tensor(metrics["train/loss_epoch"]))
     assert 0.0 <= metrics["test/f1"] <= 1.0
 
@@ -52,7 +52,7 @@ def test_encoders_learn_a_tiny_ner_slice(make_cfg, ner_data_dir: Path, name: str
         "scheduler=constant",
         data_dir=ner_data_dir,
     )
-    metrics = run(cfg)
+    metrics = train(cfg)
     assert metrics["val/f1_best"] > 0.85, metrics
     assert metrics["test/f1"] > 0.85, metrics
     assert cfg.optimized_metric == "val/f1_best"

@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from encoderlab.cli.translate import load_translator, translate_lines
-from encoderlab.pipeline import run
+from encoderlab.training.run import train
 from tests.conftest import SMALL_MODEL_OVERRIDES, toy_parallel_sentences, write_multi30k
 
 SEQ2SEQ = ["transformer_seq2seq", "lstm_seq2seq"]
@@ -22,7 +22,7 @@ TRANSLATION = ["data=multi30k", "data.tokenizer.vocab_size=400"]
 
 @pytest.mark.parametrize("model", SEQ2SEQ)
 def test_fast_dev_run_trains_each_seq2seq_model(make_cfg, model: str) -> None:
-    metrics = run(make_cfg(f"model={model}", *TRANSLATION, "debug=fdr", *SMALL_MODEL_OVERRIDES[model]))
+    metrics = train(make_cfg(f"model={model}", *TRANSLATION, "debug=fdr", *SMALL_MODEL_OVERRIDES[model]))
     assert torch.isfinite(torch.tensor(metrics["train/loss_epoch"]))
     assert 0.0 <= metrics["test/bleu"] <= 100.0 and 0.0 <= metrics["test/chrf"] <= 100.0
     assert 0.0 <= metrics["test/acc"] <= 1.0 and metrics["test/ppl"] > 1.0
@@ -66,7 +66,7 @@ def test_each_model_memorises_32_sentence_pairs_to_bleu_above_90(make_cfg, tmp_p
         "~callbacks.early_stopping",
         data_dir=data_dir,
     )
-    metrics = run(cfg)
+    metrics = train(cfg)
     assert metrics["val/bleu_best"] > 90, metrics
     assert metrics["test/bleu"] > 90 and metrics["test/chrf"] > 90, metrics
 
@@ -101,7 +101,7 @@ def test_translate_cli_keeps_one_line_per_input_with_empty_and_overlong_lines(ma
         "trainer.limit_val_batches=1",
         "test=false",
     )
-    run(cfg)
+    train(cfg)
     checkpoint = Path(cfg.paths.output_dir) / "checkpoints" / "last.ckpt"
     lines = ["A small dog sees the ball.", "", "   ", " ".join(["the happy old man"] * 40), "The child holds a ball."]
     result = translate_cli(str(checkpoint), "--batch-size", "2", "--beam-size", "2", stdin="\n".join(lines) + "\n")

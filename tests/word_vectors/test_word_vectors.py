@@ -15,7 +15,7 @@ from hydra.utils import instantiate
 from tokenizers import Tokenizer
 
 from encoderlab.errors import ConfigError
-from encoderlab.pipeline import run
+from encoderlab.training.run import train
 from encoderlab.word_vectors.init import initialise_embeddings
 from encoderlab.word_vectors.store import Embeddings, read_embeddings, save_embeddings
 from tests.conftest import ENCODER_MODELS, SMALL_MODEL_OVERRIDES, compose_train_cfg, separable_sentences
@@ -45,7 +45,7 @@ def trained(tmp_path_factory: pytest.TempPathFactory, tiny_data_dir: Path, cache
         "model.dim=16", "model.epochs=10", "model.min_count=1", "model.sample=0", "model.window=3",
         "model.workers=1", "model.neighbours=[cat,hammer]",
     )  # fmt: skip
-    run(cfg)
+    train(cfg)
     GlobalHydra.instance().clear()
     return root / "run"
 
@@ -145,7 +145,7 @@ def test_a_classifier_trains_from_the_vectors_through_train_py(
         "model.encoder.embedding_size=16", f"model.embeddings={trained / 'embeddings'}", "trainer.max_epochs=1",
         "trainer.limit_train_batches=2", "trainer.limit_val_batches=1", "test=false",
     )  # fmt: skip
-    run(cfg)
+    train(cfg)
     GlobalHydra.instance().clear()
     run_tokenizer = Tokenizer.from_file(str(tmp_path / "run" / "tokenizer.json"))
     assert run_tokenizer.get_vocab_size() == vocab  # the vectors' vocabulary, not one trained on SST-2
@@ -158,7 +158,7 @@ def test_embeddings_and_pretrained_together_are_refused(tmp_path: Path, tiny_dat
         f"model.pretrained={tmp_path}",
     )  # fmt: skip
     with pytest.raises(ConfigError, match="keep one of them"):
-        run(cfg)
+        train(cfg)
     GlobalHydra.instance().clear()
 
 
@@ -185,5 +185,5 @@ def test_translation_data_refuses_vectors_in_one_line(
         f"model.embeddings={trained / 'embeddings'}",
     )  # fmt: skip
     with pytest.raises(ConfigError, match="data=multi30k can't take a given tokenizer"):
-        run(cfg)
+        train(cfg)
     GlobalHydra.instance().clear()

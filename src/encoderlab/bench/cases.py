@@ -22,13 +22,13 @@ from encoderlab.bench.inputs import masked_lm_batch, padded_batch, random_ids
 from encoderlab.bench.measure import Measurement, measure
 from encoderlab.bench.steps import Settings, inference_step, training_step
 from encoderlab.bench.uncached import UncachedDecoding
+from encoderlab.config import CONF_DIR
 from encoderlab.models.generation import beam_search, greedy_search
 from encoderlab.models.heads import SequenceClassifier
 from encoderlab.models.lstm import LSTMEncoder
 from encoderlab.models.masked_lm import MaskedLanguageModel
 from encoderlab.models.seq2seq import TransformerSeq2Seq
 from encoderlab.models.transformer import TransformerEncoder
-from encoderlab.pipeline import CONF_DIR
 
 TINY_BERT = {"hidden_size": 32, "num_layers": 2, "num_heads": 2, "intermediate_size": 64, "max_position": 64}
 TINY_SEQ2SEQ = {

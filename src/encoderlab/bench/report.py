@@ -9,7 +9,7 @@ from typing import Any
 
 import torch
 
-from encoderlab.pipeline import command_line, device_description, git_commit
+from encoderlab.report.provenance import command_line, device_description, git_commit
 
 
 def versions() -> dict[str, str | None]:

@@ -58,7 +58,7 @@ class ProfileSteps(L.Callback):
                 )
 
     def _summarise(self, profiler: profile) -> dict[str, Any]:
-        from encoderlab.pipeline import command_line, device_description, git_commit  # the pipeline imports us
+        from encoderlab.report.provenance import command_line, device_description, git_commit
 
         events = [e for e in profiler.key_averages() if e.self_cpu_time_total > 0]
         total = sum(e.self_cpu_time_total for e in events)

@@ -14,8 +14,9 @@ import hydra
 from hydra.utils import instantiate
 from omegaconf import DictConfig
 
+from encoderlab.config import CONF_DIR
 from encoderlab.errors import ConfigError, UserError
-from encoderlab.pipeline import CONF_DIR, command_line, device_description, git_commit
+from encoderlab.report.provenance import command_line, device_description, git_commit
 
 ENTRY_POINT = "python -m encoderlab.cli.baseline"
 

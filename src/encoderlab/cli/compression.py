@@ -28,7 +28,7 @@ from encoderlab.errors import UserError
 from encoderlab.inference.checkpoint import load_task
 from encoderlab.inference.scorers import Scorer
 from encoderlab.inference.variants import variants
-from encoderlab.pipeline import device_description, git_commit
+from encoderlab.report.provenance import device_description, git_commit
 
 
 def read_labelled(path: Path, text_column: str, label_column: str, label_names: list[str]) -> tuple[list, list]:

@@ -25,7 +25,7 @@ import httpx
 
 from encoderlab.data.table_files import read_columns
 from encoderlab.errors import UserError
-from encoderlab.pipeline import device_description, git_commit
+from encoderlab.report.provenance import device_description, git_commit
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 BAD_BODIES = (b'{"texts": ["unterminated', b'{"texts": [1, 2, 3]}', b'{"texts": ["' + b"x" * 2_000_000 + b'"]}')

@@ -120,7 +120,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     rows = curve_rows(runs, args.metric)
     if not rows:
         raise SystemExit(f"error: no finished run with {args.metric} under {', '.join(map(str, args.roots))}")
-    from encoderlab.pipeline import device_description, git_commit
+    from encoderlab.report.provenance import device_description, git_commit
 
     data = sorted({run.data for run in runs})
     record = {

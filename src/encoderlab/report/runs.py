@@ -1,6 +1,6 @@
 """Finished runs as plain records: each run dir's `summary.json`, its command-line overrides and its learning curve.
 
-A run dir is any folder holding `summary.json` (written by `encoderlab.pipeline.run` when a job finishes). The
+A run dir is any folder holding `summary.json` (written by `encoderlab.training.run.train` when a job finishes). The
 learning curve comes from the CSV logger (`csv/metrics.csv`) when the run had one, else from the offline W&B log.
 """
 

@@ -42,7 +42,7 @@ def neighbour_report(embeddings: Embeddings, tokenizer: Any, words: list[str], k
 
 def run_word_vectors(cfg: DictConfig) -> dict[str, float]:
     from encoderlab.data.text_corpus import TextCorpusDataModule
-    from encoderlab.pipeline import command_line, device_description, git_commit
+    from encoderlab.report.provenance import command_line, device_description, git_commit
 
     started = time.perf_counter()
     commit = git_commit()

@@ -1,0 +1,68 @@
+"""The model configs under conf/model read as a catalog: which families and capabilities each model has, and
+whether the model a run names can serve the data's task (checked before any data is read)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hydra.utils import get_class
+from omegaconf import DictConfig, OmegaConf
+
+from encoderlab.config import CONF_DIR
+from encoderlab.errors import ConfigError
+
+WORD_VECTOR_DATA = ".TextCorpusDataModule"
+
+
+def models_of_family(families: tuple[str, ...]) -> list[str]:
+    """Names of the model configs whose `family` is one of `families` (read from conf/model/*.yaml)."""
+    names = []
+    for path in sorted((CONF_DIR / "model").glob("*.yaml")):
+        if OmegaConf.load(path).get("family", "encoder") in families:
+            names.append(path.stem)
+    return names
+
+
+def encoder_lacks(model_cfg: Any, requires: tuple[str, ...]) -> list[str]:
+    """Which of the `requires` capabilities the model config's encoder class doesn't declare (all of them for a
+    model without an `encoder`); read before anything is built."""
+    if not requires:
+        return []
+    target = model_cfg.get("encoder", {}).get("_target_")
+    return get_class(target).capabilities.lacks(requires) if target else list(requires)
+
+
+def models_with_capabilities(families: tuple[str, ...], requires: tuple[str, ...]) -> list[str]:
+    """Names of the model configs of `families` whose encoder has the `requires` capabilities (conf/model/*.yaml)."""
+    names = []
+    for name in models_of_family(families):
+        if not encoder_lacks(OmegaConf.load(CONF_DIR / "model" / f"{name}.yaml"), requires):
+            names.append(name)
+    return names
+
+
+def check_model_fits_task(cfg: DictConfig) -> None:
+    """Stop before any data is read when the model can't serve the data's task."""
+    task_cls = get_class(cfg.task._target_)
+    family = cfg.model.get("family", "encoder")
+    if family == "word_vectors":  # trained on unlabelled text, by gensim rather than a task
+        if not str(cfg.data._target_).endswith(WORD_VECTOR_DATA):
+            raise ConfigError(
+                f"model={cfg.model.name} is a word_vectors model, but data={cfg.data.name} is not unlabelled text; "
+                "use data=enwiki or data=text_corpus data.path=..."
+            )
+        return
+    if family not in task_cls.accepts:
+        # name only the models that pass the encoder check below too
+        fitting = models_with_capabilities(task_cls.accepts, task_cls.requires)
+        raise ConfigError(
+            f"model={cfg.model.name} is a {family} model, but data={cfg.data.name} takes "
+            f"{' or '.join(task_cls.accepts)} models; models that fit: {', '.join(fitting)}"
+        )
+    missing = encoder_lacks(cfg.model, task_cls.requires)  # a task that needs more of an encoder (masked-LM)
+    if missing:
+        raise ConfigError(
+            f"model={cfg.model.name} is a {family} model whose encoder lacks {', '.join(missing)}, which "
+            f"data={cfg.data.name} needs; models that fit: "
+            f"{', '.join(models_with_capabilities(task_cls.accepts, task_cls.requires))}"
+        )
