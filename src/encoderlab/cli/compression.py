@@ -73,14 +73,15 @@ def benchmark(checkpoint: str, args: argparse.Namespace) -> dict[str, Any]:
     kind, task = load_task(checkpoint)
     if kind != "classification":
         raise UserError(f"{checkpoint} is a {kind} checkpoint; the benchmark scores classifiers")
+    assert task.tokenizer_json is not None  # load_task restores it
     tokenizer = Tokenizer.from_str(task.tokenizer_json)
     spec = task.encoding_spec or EncodingSpec.of_tokenizer(tokenizer)
     if spec.text_pair:
         raise UserError(f"{checkpoint} classifies text pairs; the benchmark reads one text column")
-    texts, labels = read_labelled(Path(args.data), args.text_column, args.label_column, task.hparams.label_names)
+    texts, labels = read_labelled(Path(args.data), args.text_column, args.label_column, task.hparams["label_names"])
     ids = encode(tokenizer, spec, texts).input_ids  # as the run encoded its own data (head_tail, lengths)
     batches = [
-        pad_sequences(ids[i : i + args.batch_size], task.hparams.pad_id) for i in range(0, len(ids), args.batch_size)
+        pad_sequences(ids[i : i + args.batch_size], task.hparams["pad_id"]) for i in range(0, len(ids), args.batch_size)
     ]
     rows = []
     with tempfile.TemporaryDirectory(prefix="encoderlab-bench-") as folder:
@@ -90,9 +91,9 @@ def benchmark(checkpoint: str, args: argparse.Namespace) -> dict[str, Any]:
                 "size_mb": round(variant.size_bytes / 2**20, 2),
                 **measure(variant.scorer, batches, labels, args.repeats),
             }
-            print(f"  {task.hparams.model['name']} {row}", file=sys.stderr, flush=True)
+            print(f"  {task.hparams['model']['name']} {row}", file=sys.stderr, flush=True)
             rows.append(row)
-    return {"checkpoint": checkpoint, "model": task.hparams.model["name"], "examples": len(texts), "variants": rows}
+    return {"checkpoint": checkpoint, "model": task.hparams["model"]["name"], "examples": len(texts), "variants": rows}
 
 
 def markdown(results: list[dict[str, Any]], batch_size: int) -> str:

@@ -36,8 +36,8 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
-async def run_load(url: str, texts: list[str], args: argparse.Namespace, headers: dict[str, bytes]) -> dict[str, Any]:
-    async def send(client: httpx.AsyncClient, body: bytes, headers: dict[str, bytes]) -> str:
+async def run_load(url: str, texts: list[str], args: argparse.Namespace, headers: dict[bytes, bytes]) -> dict[str, Any]:
+    async def send(client: httpx.AsyncClient, body: bytes, headers: dict[bytes, bytes]) -> str:
         """The status code, or the name of the transport error (a reset or timeout is counted, not raised)."""
         try:
             return str((await client.post(f"{url}/predict", content=body, headers=headers)).status_code)
@@ -123,7 +123,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             check_loopback(args.url)  # before anything is read: a wrong target is the first thing to hear about
         texts = read_columns(Path(args.data), [args.text_column])[args.text_column]
         key = Path(args.api_key_file).read_text(encoding="utf-8").strip() if args.api_key_file else None
-        headers = {"authorization": f"Bearer {key}".encode()} if key else {}  # UTF-8 bytes: a key need not be ASCII
+        headers = {b"authorization": f"Bearer {key}".encode()} if key else {}  # UTF-8 bytes: a key need not be ASCII
         if args.url:
             result = asyncio.run(run_load(args.url.rstrip("/"), texts, args, headers))
         else:
