@@ -9,11 +9,11 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, cast
 
 import torch
 import torch.nn.functional as F
-from omegaconf import OmegaConf
+from omegaconf import DictConfig, OmegaConf
 
 from encoderlab.bench import peers
 from encoderlab.bench.flops import encoder_training_flops
@@ -137,7 +137,9 @@ def model_config(model: str | dict, section: str) -> dict[str, Any]:
     """A `conf/model/<name>.yaml` block (`encoder` or `net`) as keyword arguments, or a literal dict as it is."""
     if isinstance(model, dict):
         return dict(model)
-    block = OmegaConf.to_container(OmegaConf.load(CONF_DIR / "model" / f"{model}.yaml")[section])
+    loaded = OmegaConf.load(CONF_DIR / "model" / f"{model}.yaml")
+    assert isinstance(loaded, DictConfig)  # a model config is a mapping
+    block = cast(dict[str, Any], OmegaConf.to_container(loaded[section]))
     return {key: value for key, value in block.items() if not key.startswith("_")}
 
 

@@ -17,7 +17,8 @@ def hf_bert_config(encoder: dict[str, Any], vocab_size: int, num_labels: int = 2
     except ImportError as error:
         raise ImportError("the HF peers need transformers: pip install -e '.[hf]'") from error
     hidden = encoder["hidden_size"]
-    return BertConfig(
+    # PretrainedConfig wraps each config's __init__ to take its common settings (num_labels, ...) as **kwargs
+    return BertConfig(  # type: ignore[call-arg]
         vocab_size=vocab_size,
         hidden_size=hidden,
         num_hidden_layers=encoder["num_layers"],
