@@ -23,9 +23,9 @@ from urllib.parse import urlparse
 
 import httpx
 
+from encoderlab.cli.run_record import RunRecord, write_record
 from encoderlab.data.table_files import read_columns
 from encoderlab.errors import UserError
-from encoderlab.pipeline import device_description, git_commit
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 BAD_BODIES = (b'{"texts": ["unterminated', b'{"texts": [1, 2, 3]}', b'{"texts": ["' + b"x" * 2_000_000 + b'"]}')
@@ -112,8 +112,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    started = time.perf_counter()
-    commit = git_commit()
+    run = RunRecord("encoderlab-loadtest", argv)
     try:
         if (args.checkpoint is None) == (args.url is None):
             raise UserError("pass a checkpoint to serve, or --url of a running server (not both)")
@@ -139,20 +138,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     record = {
-        "command": " ".join(["encoderlab-loadtest", *(argv if argv is not None else sys.argv[1:])]),
-        "commit": commit,
-        "device": device_description(),
+        **run.header(),
         "checkpoint": args.checkpoint,
         "backend": args.backend if args.checkpoint else None,
         "concurrency": args.concurrency,
         "texts_per_request": args.texts_per_request,
-        "wall_time_sec": round(time.perf_counter() - started, 1),
+        "wall_time_sec": run.wall_time_sec(),
         **result,
     }
     print(json.dumps(record, indent=2))
-    if args.output:
-        Path(args.output).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.output).write_text(json.dumps(record, indent=2) + "\n")
+    write_record(args.output, record)
     failures = sum(n for status, n in result["statuses"].items() if status != "200")
     wrong_rejections = sum(n for status, n in result["bad_request_statuses"].items() if not status.startswith("4"))
     return 0 if result["healthy_after"] and not failures and not wrong_rejections else 1
