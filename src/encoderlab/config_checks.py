@@ -12,7 +12,7 @@ import inspect
 import math
 import types
 import typing
-from typing import Any, Union
+from typing import Any, TypeGuard, Union
 
 import torch
 from hydra.utils import get_object
@@ -155,12 +155,13 @@ def check_combinations(cfg: DictConfig) -> None:
 
 def _source(node: DictConfig, key: str) -> str:
     """` (from ${model.lr})` when the value is an interpolation, so the message names the key to change."""
-    if not OmegaConf.is_interpolation(node, key):
+    child = node._get_node(key)
+    if child is None or not OmegaConf.is_interpolation(node, key):
         return ""
-    return f" (from {node._get_node(key)._value()})"
+    return f" (from {child._value()})"
 
 
-def _is_number(value: Any) -> bool:
+def _is_number(value: object) -> TypeGuard[int | float]:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 

@@ -45,9 +45,11 @@ def apply_finetune(net: nn.Module, settings: dict[str, Any] | None) -> str:
     method = settings.get("method", "full")
     if method not in METHODS:
         raise ConfigError(f"unknown finetune.method={method!r}; choose one of {', '.join(METHODS)}")
-    encoder = net.encoder
     if method == "full":
         return "full: every parameter trains"
+    encoder = net.encoder
+    if not (isinstance(encoder, nn.Module) and isinstance(encoder, Encoder)):
+        raise TypeError(f"{type(net).__name__}.encoder is not an encoder module (models.contract.Encoder)")
     if method == "linear_probe":
         freeze(encoder)
         return "linear_probe: the encoder is frozen, the head trains"
@@ -76,6 +78,8 @@ def layer_depths(net: nn.Module) -> dict[str, int]:
     """Depth of each parameter for layer-wise learning-rate decay: the encoder's embedding block 0, its layer i at
     i + 1, everything else (final norm, pooler, head) at `num_layers + 1`."""
     encoder = net.encoder
+    if not (isinstance(encoder, nn.Module) and isinstance(encoder, Encoder)):
+        raise TypeError(f"{type(net).__name__}.encoder is not an encoder module (models.contract.Encoder)")
     layers = encoder_layers(encoder, "for layer-wise learning-rate decay")
     depth_of = {id(p): 0 for p in encoder.embedding_block().parameters()}
     for depth, layer in enumerate(layers, start=1):

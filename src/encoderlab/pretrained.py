@@ -15,7 +15,7 @@ import json
 import logging
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, cast
 
 import torch
 from hydra.utils import get_class
@@ -34,19 +34,29 @@ SHAPE_KEYS = ("hidden_size", "num_layers", "num_heads", "intermediate_size", "ma
 ARCHITECTURE_KEYS = (*SHAPE_KEYS, "norm_first")
 
 
+class _ExportableEncoder(Protocol):
+    """What an encoder with `capabilities.exportable` has beyond the contract: it is a module, rebuilt from a
+    dataclass `config`."""
+
+    config: Any  # a dataclass instance
+
+    def state_dict(self) -> dict[str, torch.Tensor]: ...
+
+
 def save_encoder(directory: str | Path, encoder: Encoder, tokenizer_json: str, model_name: str = "") -> Path:
     """Write `encoder`'s weights (fp32, on CPU), its config and the tokenizer into `directory`; the encoder must be
     `exportable` (`models.contract.Capabilities`)."""
     if not encoder.capabilities.exportable:
         raise TypeError(f"{type(encoder).__name__} is not exportable: it has no config to rebuild it from")
+    exportable = cast(_ExportableEncoder, encoder)
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    state = {k: v.detach().float().cpu().clone() for k, v in encoder.state_dict().items()}
+    state = {k: v.detach().float().cpu().clone() for k, v in exportable.state_dict().items()}
     config = {
         "format": FORMAT,
         "architecture": type(encoder).__name__,
         "model": model_name,
-        "encoder": asdict(encoder.config),
+        "encoder": asdict(exportable.config),
     }
     write_atomic(directory / WEIGHTS_FILE, lambda tmp: torch.save(state, tmp))
     write_atomic(directory / TOKENIZER_FILE, lambda tmp: Path(tmp).write_text(tokenizer_json, encoding="utf-8"))
@@ -82,7 +92,7 @@ def check_architecture(directory: str | Path, encoder_cfg: dict[str, Any], model
     """Raise unless the config's encoder has the saved encoder's architecture; returns the saved config."""
     config = read_config(directory)
     target = str(encoder_cfg.get("_target_", ""))
-    encoder_class = get_class(target) if target else None
+    encoder_class: type[Encoder] | None = get_class(target) if target else None
     # the saved architecture is the class name `save_encoder` wrote; only exportable encoders have such folders
     if (
         encoder_class is None

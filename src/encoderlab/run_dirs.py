@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from hydra.core.utils import JobReturn
 from hydra.experimental.callback import Callback
 from hydra.types import RunMode
 from omegaconf import DictConfig
@@ -87,6 +88,6 @@ class RunDirLock(Callback):
         if config.hydra.mode == RunMode.MULTIRUN:  # a single run's dir is locked already
             _lock_or_exit(config.hydra.runtime.output_dir, "hydra.sweep.dir")
 
-    def on_job_end(self, config: DictConfig, **kwargs: Any) -> None:
+    def on_job_end(self, config: DictConfig, job_return: JobReturn, **kwargs: Any) -> None:
         if config.hydra.mode == RunMode.MULTIRUN:
             unlock_dir(config.hydra.runtime.output_dir)

@@ -58,7 +58,7 @@ class TimeBudgetSchedule(LRScheduler):
     def progress(self) -> float:
         return self.elapsed_seconds() / self.budget_seconds
 
-    def get_lr(self) -> list[float]:
+    def get_lr(self) -> list[float | torch.Tensor]:
         factor = budget_factor(self.progress(), self.shape, self.warmup_fraction, self.decay_fraction)
         return [base * factor for base in self.base_lrs]
 

@@ -9,11 +9,12 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any
+from functools import partial
+from typing import Any, cast
 
 import torch
 import torch.nn.functional as F
-from omegaconf import OmegaConf
+from omegaconf import DictConfig, OmegaConf
 
 from encoderlab.bench import peers
 from encoderlab.bench.flops import encoder_training_flops
@@ -137,8 +138,14 @@ def model_config(model: str | dict, section: str) -> dict[str, Any]:
     """A `conf/model/<name>.yaml` block (`encoder` or `net`) as keyword arguments, or a literal dict as it is."""
     if isinstance(model, dict):
         return dict(model)
-    block = OmegaConf.to_container(OmegaConf.load(CONF_DIR / "model" / f"{model}.yaml")[section])
+    loaded = OmegaConf.load(CONF_DIR / "model" / f"{model}.yaml")
+    assert isinstance(loaded, DictConfig)  # a model config is a mapping
+    block = cast(dict[str, Any], OmegaConf.to_container(loaded[section]))
     return {key: value for key, value in block.items() if not key.startswith("_")}
+
+
+Build = Callable[[], tuple[Callable[[], object], int]]  # makes a contender's model: `(step, parameter count)`
+Contender = tuple[str, str, bool, Build]  # name, side ("peer" or "ours"), compiled, build
 
 
 def case_name(kind: str, shape: dict[str, Any]) -> str:
@@ -146,8 +153,17 @@ def case_name(kind: str, shape: dict[str, Any]) -> str:
     return f"{kind}_{model}_b{shape['batch']}_t{shape['length']}"
 
 
+def new_result(kind: str, shape: dict[str, Any], description: str) -> CaseResult:
+    return CaseResult(case_name(kind, shape), kind, description, shape)
+
+
 def compile_variants(settings: Settings) -> tuple[bool, ...]:
     return (False, True) if settings.compile else (False,)
+
+
+def compile_contenders(name: str, side: str, build: Callable[[bool], Build], settings: Settings) -> list[Contender]:
+    """`name` as it is and, where the settings compile, compiled."""
+    return [(f"{name}{' compiled' * c}", side, c, build(c)) for c in compile_variants(settings)]
 
 
 def with_measured_peak(result: CaseResult, settings: Settings, shapes: list[tuple[int, int, int]]) -> Settings:
@@ -160,9 +176,19 @@ def with_measured_peak(result: CaseResult, settings: Settings, shapes: list[tupl
     return replace(settings, peak_flops=rates[0].best_flops)
 
 
+def encoder_flops(encoder_cfg: dict[str, Any], length: int, tokens: int) -> Callable[[int], float]:
+    """The FLOPs of one training step of a BERT encoder of `params` parameters over `tokens` real tokens."""
+
+    def flops(params: int) -> float:
+        hidden, layers = encoder_cfg["hidden_size"], encoder_cfg["num_layers"]
+        return encoder_training_flops(params, layers, length, hidden, tokens)
+
+    return flops
+
+
 def run_contenders(
     result: CaseResult,
-    contenders: list[tuple[str, str, bool, Callable[[], tuple[Callable[[], object], int]]]],
+    contenders: list[Contender],
     tokens_per_step: int,
     settings: Settings,
     flops_per_step: Callable[[int], float] | None = None,
@@ -186,6 +212,23 @@ def run_contenders(
     return result
 
 
+def labelled_batch(shape: dict[str, Any], settings: Settings) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """`(ids, mask, labels)`: lengths T/4..T padded to T, two classes."""
+    batch, length, vocab = shape["batch"], shape["length"], shape["vocab"]
+    generator = torch.Generator().manual_seed(0)
+    ids, mask = (t.to(settings.device) for t in padded_batch(batch, length, vocab, generator, length // 4))
+    labels = torch.randint(0, 2, (batch,), generator=generator).to(settings.device)
+    return ids, mask, labels
+
+
+def source_batch(shape: dict[str, Any], settings: Settings) -> tuple[torch.Tensor, torch.Tensor, torch.Generator]:
+    """`(src, src_mask, generator)`: source lengths T/2..T padded to T; the generator draws what else a case needs."""
+    generator = torch.Generator().manual_seed(0)
+    batch = padded_batch(shape["batch"], shape["length"], shape["vocab"], generator, shape["length"] // 2)
+    src, src_mask = (t.to(settings.device) for t in batch)
+    return src, src_mask, generator
+
+
 def masked_lm_case(shape: dict[str, Any], settings: Settings) -> CaseResult:
     encoder_cfg = model_config(shape["model"], "encoder")
     batch, length, vocab = shape["batch"], shape["length"], shape["vocab"]
@@ -199,43 +242,34 @@ def masked_lm_case(shape: dict[str, Any], settings: Settings) -> CaseResult:
     def our_loss(run: Callable) -> torch.Tensor:
         return run(ids, None, labels)[0]
 
-    def build_peer(compiled: bool) -> Callable:
+    def build_peer(compiled: bool) -> Build:
         return lambda: training_step(peers.hf_bert_masked_lm(encoder_cfg, vocab), peer_loss, settings, "peer", compiled)
 
-    def build_ours(compiled: bool) -> Callable:
+    def build_ours(compiled: bool) -> Build:
         def build() -> tuple[Callable[[], object], int]:
             model = MaskedLanguageModel(TransformerEncoder(vocab, **encoder_cfg), max_predictions_per_seq=budget)
             return training_step(model, our_loss, settings, "ours", compiled)
 
         return build
 
-    variants = compile_variants(settings)
-    contenders = [(f"HF BertForMaskedLM sdpa{' compiled' * c}", "peer", c, build_peer(c)) for c in variants]
-    contenders += [(f"encoderlab MLM{' compiled' * c}", "ours", c, build_ours(c)) for c in variants]
-    result = CaseResult(
-        case_name("mlm", shape),
-        "mlm",
-        "BERT masked-LM training step (15% masked, packed full-length sequences, no padding)",
-        shape,
+    contenders = compile_contenders("HF BertForMaskedLM sdpa", "peer", build_peer, settings)
+    contenders += compile_contenders("encoderlab MLM", "ours", build_ours, settings)
+    result = new_result(
+        "mlm", shape, "BERT masked-LM training step (15% masked, packed full-length sequences, no padding)"
     )
-
-    def flops(params: int) -> float:
-        hidden, layers = encoder_cfg["hidden_size"], encoder_cfg["num_layers"]
-        return encoder_training_flops(params, layers, length, hidden, batch * length)
-
     gemms = bert_training_gemms(
         encoder_cfg["hidden_size"], encoder_cfg["intermediate_size"], batch * length, vocab, batch * budget
     )
     settings = with_measured_peak(result, settings, gemms)
-    return run_contenders(result, contenders, batch * length, settings, flops)
+    return run_contenders(
+        result, contenders, batch * length, settings, encoder_flops(encoder_cfg, length, batch * length)
+    )
 
 
 def classification_case(shape: dict[str, Any], settings: Settings) -> CaseResult:
     encoder_cfg = model_config(shape["model"], "encoder")
     batch, length, vocab = shape["batch"], shape["length"], shape["vocab"]
-    generator = torch.Generator().manual_seed(0)
-    ids, mask = (t.to(settings.device) for t in padded_batch(batch, length, vocab, generator, length // 4))
-    labels = torch.randint(0, 2, (batch,), generator=generator).to(settings.device)
+    ids, mask, labels = labelled_batch(shape, settings)
 
     def peer_loss(run: Callable) -> torch.Tensor:
         return run(input_ids=ids, attention_mask=mask, labels=labels).loss
@@ -243,12 +277,12 @@ def classification_case(shape: dict[str, Any], settings: Settings) -> CaseResult
     def our_loss(run: Callable) -> torch.Tensor:
         return F.cross_entropy(run(ids, mask).float(), labels)
 
-    def build_peer(compiled: bool) -> Callable:
+    def build_peer(compiled: bool) -> Build:
         return lambda: training_step(
             peers.hf_bert_classifier(encoder_cfg, vocab, 2), peer_loss, settings, "peer", compiled
         )
 
-    def build_ours(compiled: bool, unpad: bool) -> Callable:
+    def build_ours(compiled: bool, unpad: bool) -> Build:
         return lambda: training_step(
             SequenceClassifier(TransformerEncoder(vocab, **{**encoder_cfg, "unpad": unpad}), 2),
             our_loss,
@@ -257,71 +291,47 @@ def classification_case(shape: dict[str, Any], settings: Settings) -> CaseResult
             compiled,
         )
 
-    variants = compile_variants(settings)
-    contenders = [
-        (f"HF BertForSequenceClassification sdpa{' compiled' * c}", "peer", c, build_peer(c)) for c in variants
-    ]
-    contenders += [
-        (f"encoderlab classifier{' unpadded' * u}{' compiled' * c}", "ours", c, build_ours(c, u))
-        for u in (False, True)
-        for c in variants
-    ]
-    result = CaseResult(
-        case_name("classify", shape),
-        "classify",
-        "classification fine-tuning step (lengths T/4..T, padded to T)",
-        shape,
-    )
+    contenders = compile_contenders("HF BertForSequenceClassification sdpa", "peer", build_peer, settings)
+    for unpad in (False, True):
+        name = f"encoderlab classifier{' unpadded' * unpad}"
+        contenders += compile_contenders(name, "ours", partial(build_ours, unpad=unpad), settings)
+    result = new_result("classify", shape, "classification fine-tuning step (lengths T/4..T, padded to T)")
     tokens = int(mask.sum())
-
-    def flops(params: int) -> float:
-        hidden, layers = encoder_cfg["hidden_size"], encoder_cfg["num_layers"]
-        return encoder_training_flops(params, layers, length, hidden, tokens)
-
     gemms = bert_training_gemms(encoder_cfg["hidden_size"], encoder_cfg["intermediate_size"], batch * length, vocab, 0)
     settings = with_measured_peak(result, settings, gemms)
-    return run_contenders(result, contenders, tokens, settings, flops)
+    return run_contenders(result, contenders, tokens, settings, encoder_flops(encoder_cfg, length, tokens))
 
 
 def seq2seq_case(shape: dict[str, Any], settings: Settings) -> CaseResult:
     net_cfg = model_config(shape["model"], "net")
     batch, length, vocab = shape["batch"], shape["length"], shape["vocab"]
-    generator = torch.Generator().manual_seed(0)
-    src, src_mask = (t.to(settings.device) for t in padded_batch(batch, length, vocab, generator, length // 2))
+    src, src_mask, generator = source_batch(shape, settings)
     tgt = random_ids(batch, length + 1, vocab, generator).to(settings.device)
     tgt_in, tgt_out = tgt[:, :-1], tgt[:, 1:]
 
     def loss_of(run: Callable) -> torch.Tensor:
         return F.cross_entropy(run(src, src_mask, tgt_in).float().flatten(0, 1), tgt_out.flatten())
 
-    def build_peer(compiled: bool) -> Callable:
+    def build_peer(compiled: bool) -> Build:
         return lambda: training_step(
             peers.TorchTransformerSeq2Seq(vocab, **net_cfg), loss_of, settings, "peer", compiled
         )
 
-    def build_ours(compiled: bool) -> Callable:
+    def build_ours(compiled: bool) -> Build:
         return lambda: training_step(
             TransformerSeq2Seq(vocab, PAD_ID, BOS_ID, EOS_ID, **net_cfg), loss_of, settings, "ours", compiled
         )
 
-    variants = compile_variants(settings)
-    contenders = [(f"torch.nn.Transformer{' compiled' * c}", "peer", c, build_peer(c)) for c in variants]
-    contenders += [(f"encoderlab TransformerSeq2Seq{' compiled' * c}", "ours", c, build_ours(c)) for c in variants]
-    result = CaseResult(
-        case_name("seq2seq", shape),
-        "seq2seq",
-        "Transformer seq2seq training step (sources T/2..T padded, targets T; tokens = target tokens)",
-        shape,
-    )
-    return run_contenders(result, contenders, batch * length, settings)
+    contenders = compile_contenders("torch.nn.Transformer", "peer", build_peer, settings)
+    contenders += compile_contenders("encoderlab TransformerSeq2Seq", "ours", build_ours, settings)
+    description = "Transformer seq2seq training step (sources T/2..T padded, targets T; tokens = target tokens)"
+    return run_contenders(new_result("seq2seq", shape, description), contenders, batch * length, settings)
 
 
 def lstm_case(shape: dict[str, Any], settings: Settings) -> CaseResult:
     encoder_cfg = model_config(shape["model"], "encoder")
-    batch, length, vocab = shape["batch"], shape["length"], shape["vocab"]
-    generator = torch.Generator().manual_seed(0)
-    ids, mask = (t.to(settings.device) for t in padded_batch(batch, length, vocab, generator, length // 4))
-    labels = torch.randint(0, 2, (batch,), generator=generator).to(settings.device)
+    vocab = shape["vocab"]
+    ids, mask, labels = labelled_batch(shape, settings)
 
     def loss_of(run: Callable) -> torch.Tensor:
         return F.cross_entropy(run(ids, mask).float(), labels)
@@ -337,51 +347,39 @@ def lstm_case(shape: dict[str, Any], settings: Settings) -> CaseResult:
         return training_step(model, loss_of, settings, "ours", False)
 
     # Not compiled on either side: the recurrence is one cuDNN call either way, and packing is data-dependent.
-    contenders = [
+    contenders: list[Contender] = [
         ("raw nn.LSTM (padded)", "peer", False, build_peer),
         ("encoderlab BiLSTM (padding-exact)", "ours", False, build_ours),
     ]
-    result = CaseResult(
-        case_name("lstm", shape),
-        "lstm",
-        "(Bi)LSTM classifier training step (lengths T/4..T; tokens = real tokens)",
-        shape,
-    )
-    return run_contenders(result, contenders, int(mask.sum()), settings)
+    description = "(Bi)LSTM classifier training step (lengths T/4..T; tokens = real tokens)"
+    return run_contenders(new_result("lstm", shape, description), contenders, int(mask.sum()), settings)
 
 
 def generation_case(kind: str, shape: dict[str, Any], settings: Settings) -> CaseResult:
     net_cfg = model_config(shape["model"], "net")
-    batch, length, vocab = shape["batch"], shape["length"], shape["vocab"]
     new_tokens, beams = shape["new_tokens"], shape.get("beam_size", 1)
-    generator = torch.Generator().manual_seed(0)
-    src, src_mask = (t.to(settings.device) for t in padded_batch(batch, length, vocab, generator, length // 2))
+    src, src_mask, _ = source_batch(shape, settings)
 
     def search(model: Any) -> torch.Tensor:
         if beams > 1:
             return beam_search(model, src, src_mask, new_tokens, beams)
         return greedy_search(model, src, src_mask, new_tokens)
 
-    def build(cached: bool) -> Callable:
+    def build(cached: bool) -> Build:
         def make() -> tuple[Callable[[], object], int]:
             # An untrained model may pick EOS at any step; an id no step can emit keeps every output at new_tokens.
-            model = TransformerSeq2Seq(vocab, PAD_ID, BOS_ID, eos_id=-1, **net_cfg)
+            model = TransformerSeq2Seq(shape["vocab"], PAD_ID, BOS_ID, eos_id=-1, **net_cfg)
             return inference_step(model, lambda m: search(m if cached else UncachedDecoding(m)), settings)
 
         return make
 
-    contenders = [
+    contenders: list[Contender] = [
         ("encoderlab uncached", "peer", False, build(False)),
         ("encoderlab KV-cached", "ours", False, build(True)),
     ]
     search_name = f"beam search (beam {beams})" if beams > 1 else "greedy decoding"
-    result = CaseResult(
-        case_name(kind, shape),
-        kind,
-        f"{search_name}, {new_tokens} output tokens: KV cache vs re-running the decoder on the prefix",
-        shape,
-    )
-    return run_contenders(result, contenders, batch * new_tokens, settings)
+    description = f"{search_name}, {new_tokens} output tokens: KV cache vs re-running the decoder on the prefix"
+    return run_contenders(new_result(kind, shape, description), contenders, shape["batch"] * new_tokens, settings)
 
 
 def run_case(kind: str, shape: dict[str, Any], settings: Settings) -> CaseResult:

@@ -80,6 +80,7 @@ def measure(
 ) -> Measurement:
     """`build()` makes the model and returns `(step, parameter count)`; everything it holds is freed afterwards.
     `flops_per_step(params)` gives the FLOPs one step is credited with, for MFU against `peak_flops`."""
+    step: Callable[[], object] | None = None
     try:
         step, params = build()
         warmup_sec, sec_per_step, peak_mb = time_step(step, device, warmup, steps)

@@ -9,6 +9,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from encoderlab.models.lstm import LSTMEncoder
+
 
 def hf_bert_config(encoder: dict[str, Any], vocab_size: int, num_labels: int = 2) -> Any:
     """A `BertConfig` matching one of our encoder configs (`conf/model/bert_*.yaml`'s `encoder` block)."""
@@ -17,7 +19,8 @@ def hf_bert_config(encoder: dict[str, Any], vocab_size: int, num_labels: int = 2
     except ImportError as error:
         raise ImportError("the HF peers need transformers: pip install -e '.[hf]'") from error
     hidden = encoder["hidden_size"]
-    return BertConfig(
+    # PretrainedConfig wraps each config's __init__ to take its common settings (num_labels, ...) as **kwargs
+    return BertConfig(  # type: ignore[call-arg]
         vocab_size=vocab_size,
         hidden_size=hidden,
         num_hidden_layers=encoder["num_layers"],
@@ -104,37 +107,17 @@ class TorchTransformerSeq2Seq(nn.Module):
 
 
 class CudnnLSTMClassifier(nn.Module):
-    """Embeddings -> `nn.LSTM` over the padded batch as it is (cuDNN's kernel, no packing) -> max over real tokens ->
-    linear; the same parameters as our BiLSTM classifier with `pooling=max` and no dense head."""
+    """Our BiLSTM classifier with `pooling=max` and no dense head (the same modules and parameters), run the way a
+    raw `nn.LSTM` is: over the padded batch as it is (cuDNN's kernel, no packing) -> max over real tokens -> linear."""
 
-    def __init__(
-        self,
-        vocab_size: int,
-        num_classes: int,
-        embedding_size: int = 300,
-        hidden_size: int = 300,
-        num_layers: int = 1,
-        bidirectional: bool = True,
-        dropout: float = 0.3,
-        embedding_dropout: float = 0.3,
-        **_: Any,
-    ) -> None:
+    def __init__(self, vocab_size: int, num_classes: int, **encoder_settings: Any) -> None:
         super().__init__()
-        self.embeddings = nn.Embedding(vocab_size, embedding_size)
-        self.embedding_dropout = nn.Dropout(embedding_dropout)
-        self.lstm = nn.LSTM(
-            embedding_size,
-            hidden_size,
-            num_layers=num_layers,
-            bidirectional=bidirectional,
-            batch_first=True,
-            dropout=dropout if num_layers > 1 else 0.0,
-        )
-        self.dropout = nn.Dropout(dropout)
-        self.classifier = nn.Linear(hidden_size * (2 if bidirectional else 1), num_classes)
-        nn.init.normal_(self.embeddings.weight, std=0.1)  # as ours
+        self.encoder = LSTMEncoder(vocab_size, **encoder_settings)  # its modules; `forward` skips its packing
+        self.classifier = nn.Linear(self.encoder.hidden_size, num_classes)
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-        hidden, _ = self.lstm(self.embedding_dropout(self.embeddings(input_ids)))
-        hidden = self.dropout(hidden).masked_fill(~attention_mask.bool()[..., None], torch.finfo(hidden.dtype).min)
+        encoder = self.encoder
+        hidden, _ = encoder.lstm(encoder.embedding_dropout(encoder.embeddings(input_ids)))
+        hidden = encoder.output_dropout(hidden)
+        hidden = hidden.masked_fill(~attention_mask.bool()[..., None], torch.finfo(hidden.dtype).min)
         return self.classifier(hidden.amax(1))

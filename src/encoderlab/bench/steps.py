@@ -6,11 +6,14 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 import torch
 from torch import nn
 
 from encoderlab.optim import param_groups
+
+ModelT = TypeVar("ModelT", bound=nn.Module)
 
 
 @dataclass
@@ -66,7 +69,7 @@ def training_step(
 
 
 def inference_step(
-    model: nn.Module, call: Callable[[nn.Module], object], settings: Settings
+    model: ModelT, call: Callable[[ModelT], object], settings: Settings
 ) -> tuple[Callable[[], None], int]:
     model = model.to(settings.device).eval()
 

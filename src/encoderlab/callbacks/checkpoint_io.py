@@ -23,7 +23,7 @@ def _is_remote(path: str | os.PathLike) -> bool:
     return "://" in str(path) and not str(path).startswith("file://")
 
 
-def _os_error(error: BaseException) -> OSError | None:
+def _os_error(error: BaseException | None) -> OSError | None:
     """The OSError behind `error`: torch's zip writer reports a failed write as a RuntimeError on top of it."""
     while error is not None and not isinstance(error, OSError):
         error = error.__cause__ or error.__context__
@@ -34,7 +34,7 @@ class AtomicCheckpointIO(TorchCheckpointIO):
     """Writes each checkpoint to a temporary file in the same folder, then renames it into place: a run killed
     mid-write, or a disk that fills up, leaves the previous `last.ckpt` intact instead of a truncated one."""
 
-    def save_checkpoint(self, checkpoint: dict[str, Any], path: str | os.PathLike, storage_options: Any = None) -> None:
+    def save_checkpoint(self, checkpoint: dict[str, Any], path: str | Path, storage_options: Any = None) -> None:
         if _is_remote(path):  # remote storage: no rename there
             return super().save_checkpoint(checkpoint, path, storage_options)
         target = Path(path)
@@ -72,7 +72,7 @@ class AtomicCheckpointIO(TorchCheckpointIO):
             f"can't write checkpoint {target} ({cause.strerror or cause}): {kept}; fix it, then {then}"
         )
 
-    def load_checkpoint(self, path: str | os.PathLike, map_location: Any = "cpu", weights_only: Any = None) -> dict:
+    def load_checkpoint(self, path: str | Path, map_location: Any = "cpu", weights_only: Any = None) -> dict:
         # Lightning's resume and test(ckpt_path=...) load through here: always weights-only, whatever it asks for
         if _is_remote(path):
             return super().load_checkpoint(path, map_location=map_location, weights_only=True)

@@ -3,16 +3,39 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import MutableMapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import lightning as L
 import torch
 from lightning.pytorch.loggers import WandbLogger
+from torch import nn
 
 from encoderlab.figures import attention_figure, confusion_matrix_figure, to_image
 
 log = logging.getLogger(__name__)
+
+
+@runtime_checkable
+class _ClassificationModule(Protocol):
+    """What the figures read of a task: a classification task has confusion matrices, other tasks don't."""
+
+    confusion_matrices: dict[str, torch.Tensor]
+    net: nn.Module
+
+    @property
+    def hparams(self) -> MutableMapping[str, Any]: ...
+
+    @property
+    def device(self) -> torch.device: ...
+
+
+@runtime_checkable
+class _AttentionMaps(Protocol):
+    def attention_maps(
+        self, input_ids: torch.Tensor, attention_mask: torch.Tensor, token_type_ids: torch.Tensor | None = None
+    ) -> dict[str, torch.Tensor]: ...
 
 
 class ClassificationFigures(L.Callback):
@@ -32,13 +55,8 @@ class ClassificationFigures(L.Callback):
     def _wandb_loggers(trainer: L.Trainer) -> list[WandbLogger]:
         return [logger for logger in trainer.loggers if isinstance(logger, WandbLogger)]
 
-    def _active(self, trainer: L.Trainer, pl_module: L.LightningModule) -> bool:
-        return (
-            trainer.is_global_zero
-            and bool(self._wandb_loggers(trainer))
-            and hasattr(pl_module, "confusion_matrices")
-            and not trainer.sanity_checking
-        )
+    def _active(self, trainer: L.Trainer) -> bool:
+        return trainer.is_global_zero and bool(self._wandb_loggers(trainer)) and not trainer.sanity_checking
 
     def _log(self, trainer: L.Trainer, key: str, figures: list[Any], captions: list[str]) -> None:
         folder = Path(trainer.default_root_dir) / "figures"
@@ -50,34 +68,34 @@ class ClassificationFigures(L.Callback):
         for logger in self._wandb_loggers(trainer):
             logger.log_image(key=key, images=images, caption=captions, step=trainer.global_step)
 
-    def _log_confusion(self, trainer: L.Trainer, pl_module: L.LightningModule, stage: str) -> None:
-        matrix = pl_module.confusion_matrices.get(stage)
+    def _log_confusion(self, trainer: L.Trainer, task: _ClassificationModule, stage: str) -> None:
+        matrix = task.confusion_matrices.get(stage)
         if matrix is None:
             return
         title = f"val confusion matrix, epoch {trainer.current_epoch}" if stage == "val" else "test confusion matrix"
-        figure = confusion_matrix_figure(matrix, pl_module.hparams.label_names, title)
+        figure = confusion_matrix_figure(matrix, task.hparams["label_names"], title)
         self._log(trainer, f"{stage}/confusion_matrix", [figure], [title])
 
     def on_validation_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        if self._active(trainer, pl_module):
+        if self._active(trainer) and isinstance(pl_module, _ClassificationModule):
             self._log_confusion(trainer, pl_module, "val")
 
     def on_test_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        if not self._active(trainer, pl_module):
+        if not (self._active(trainer) and isinstance(pl_module, _ClassificationModule)):
             return
         self._log_confusion(trainer, pl_module, "test")
         self._log_attention(trainer, pl_module)
 
     @torch.no_grad()
-    def _log_attention(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        datamodule = trainer.datamodule
-        net = pl_module.net
-        if not hasattr(net, "attention_maps") or datamodule is None or "validation" not in datamodule.datasets:
+    def _log_attention(self, trainer: L.Trainer, task: _ClassificationModule) -> None:
+        datamodule = trainer.datamodule  # type: ignore[attr-defined]  # set by Lightning's data connector, undeclared
+        net = task.net
+        if not isinstance(net, _AttentionMaps) or datamodule is None or "validation" not in datamodule.datasets:
             return
         dataset = datamodule.datasets["validation"]
         examples = [dataset[i] for i in range(min(self.num_sentences, len(dataset)))]
         batch = datamodule.make_collator()([{**ex, "input_ids": ex["input_ids"][: self.max_tokens]} for ex in examples])
-        batch = {key: value.to(pl_module.device) for key, value in batch.items()}
+        batch = {key: value.to(task.device) for key, value in batch.items()}
         was_training = net.training
         net.eval()
         maps = net.attention_maps(batch["input_ids"], batch["attention_mask"], batch.get("token_type_ids"))
@@ -85,7 +103,7 @@ class ClassificationFigures(L.Callback):
         if not maps:
             return
         tokenizer = datamodule.tokenizer
-        label_names = pl_module.hparams.label_names
+        label_names = task.hparams["label_names"]
         figures, captions = [], []
         for row, example in enumerate(examples):
             ids = example["input_ids"][: self.max_tokens]

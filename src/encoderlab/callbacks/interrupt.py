@@ -74,6 +74,6 @@ class SaveOnInterrupt(L.Callback):
 
     @staticmethod
     def _checkpoint_path(trainer: L.Trainer) -> Path:
-        callback = next((c for c in trainer.callbacks if isinstance(c, ModelCheckpoint)), None)
+        callback = next((c for c in trainer.checkpoint_callbacks if isinstance(c, ModelCheckpoint)), None)
         folder = Path(callback.dirpath) if callback is not None and callback.dirpath else Path(trainer.default_root_dir)
         return folder / "last.ckpt"

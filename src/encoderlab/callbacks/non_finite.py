@@ -30,7 +30,7 @@ class StopOnNonFiniteLoss(L.Callback):
         loss = outputs["loss"] if isinstance(outputs, dict) else outputs
         if loss is None or bool(torch.isfinite(loss).all()):
             return
-        callback = next((c for c in trainer.callbacks if isinstance(c, ModelCheckpoint)), None)
+        callback = next((c for c in trainer.checkpoint_callbacks if isinstance(c, ModelCheckpoint)), None)
         last = Path(callback.dirpath) / "last.ckpt" if callback is not None and callback.dirpath else None
         kept = f"the last good checkpoint is {last}" if last is not None and last.exists() else "no checkpoint yet"
         raise NonFiniteLossError(

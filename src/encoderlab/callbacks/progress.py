@@ -14,4 +14,6 @@ class ResumableProgressBar(TQDMProgressBar):
         super().on_train_start(trainer, pl_module)
         if trainer.fit_loop.restarted_mid_epoch and self.train_progress_bar is not None:
             self.on_train_epoch_start(trainer, pl_module)
-            self.train_progress_bar.update(trainer.fit_loop.epoch_loop.batch_progress.current.processed)
+            current = trainer.fit_loop.epoch_loop.batch_progress.current
+            # annotated as the base tracker, but a batch progress's `current` is a _ProcessedTracker
+            self.train_progress_bar.update(current.processed)  # type: ignore[attr-defined]

@@ -18,7 +18,9 @@ class RNGState(L.Callback):
         self._pending: dict[str, Any] | None = None
 
     def state_dict(self) -> dict[str, Any]:
-        name, keys, position, has_gauss, gauss = np.random.get_state()
+        legacy_state = np.random.get_state()
+        assert isinstance(legacy_state, tuple)  # the global generator is an MT19937: its legacy state is a tuple
+        name, keys, position, has_gauss, gauss = legacy_state
         # numpy arrays would make the checkpoint unloadable with torch.load(weights_only=True): store a tensor
         numpy_state = (name, torch.from_numpy(keys.astype(np.int64)), position, has_gauss, gauss)
         state = {"python": random.getstate(), "numpy": numpy_state, "torch": torch.get_rng_state()}

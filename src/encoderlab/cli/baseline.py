@@ -80,6 +80,8 @@ def run_baseline(cfg: DictConfig) -> dict[str, Any]:
                     "test/acc": float(accuracy_score(labels["test"], predicted)),
                     "test/f1_macro": float(f1_score(labels["test"], predicted, average="macro")),
                 }
+        if best is None:
+            raise ConfigError("baseline.C is empty: give at least one regularization strength to try")
         results[name] = best
         log.info("%s: best C=%g val/acc %.4f test/acc %.4f", name, best["C"], best["val/acc"], best["test/acc"])
     chosen = max(results, key=lambda n: results[n]["val/acc"])

@@ -9,7 +9,6 @@ record with the command, commit, device, threads and wall time, plus a Markdown 
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 import tempfile
@@ -21,6 +20,7 @@ from typing import Any
 import torch
 from tokenizers import Tokenizer
 
+from encoderlab.cli.run_record import RunRecord, write_record
 from encoderlab.data.collate import pad_sequences
 from encoderlab.data.encoding import EncodingSpec, encode
 from encoderlab.data.table_files import read_columns
@@ -28,7 +28,6 @@ from encoderlab.errors import UserError
 from encoderlab.inference.checkpoint import load_task
 from encoderlab.inference.scorers import Scorer
 from encoderlab.inference.variants import variants
-from encoderlab.report.provenance import device_description, git_commit
 
 
 def read_labelled(path: Path, text_column: str, label_column: str, label_names: list[str]) -> tuple[list, list]:
@@ -73,14 +72,15 @@ def benchmark(checkpoint: str, args: argparse.Namespace) -> dict[str, Any]:
     kind, task = load_task(checkpoint)
     if kind != "classification":
         raise UserError(f"{checkpoint} is a {kind} checkpoint; the benchmark scores classifiers")
+    assert task.tokenizer_json is not None  # load_task restores it
     tokenizer = Tokenizer.from_str(task.tokenizer_json)
     spec = task.encoding_spec or EncodingSpec.of_tokenizer(tokenizer)
     if spec.text_pair:
         raise UserError(f"{checkpoint} classifies text pairs; the benchmark reads one text column")
-    texts, labels = read_labelled(Path(args.data), args.text_column, args.label_column, task.hparams.label_names)
+    texts, labels = read_labelled(Path(args.data), args.text_column, args.label_column, task.hparams["label_names"])
     ids = encode(tokenizer, spec, texts).input_ids  # as the run encoded its own data (head_tail, lengths)
     batches = [
-        pad_sequences(ids[i : i + args.batch_size], task.hparams.pad_id) for i in range(0, len(ids), args.batch_size)
+        pad_sequences(ids[i : i + args.batch_size], task.hparams["pad_id"]) for i in range(0, len(ids), args.batch_size)
     ]
     rows = []
     with tempfile.TemporaryDirectory(prefix="encoderlab-bench-") as folder:
@@ -90,9 +90,9 @@ def benchmark(checkpoint: str, args: argparse.Namespace) -> dict[str, Any]:
                 "size_mb": round(variant.size_bytes / 2**20, 2),
                 **measure(variant.scorer, batches, labels, args.repeats),
             }
-            print(f"  {task.hparams.model['name']} {row}", file=sys.stderr, flush=True)
+            print(f"  {task.hparams['model']['name']} {row}", file=sys.stderr, flush=True)
             rows.append(row)
-    return {"checkpoint": checkpoint, "model": task.hparams.model["name"], "examples": len(texts), "variants": rows}
+    return {"checkpoint": checkpoint, "model": task.hparams["model"]["name"], "examples": len(texts), "variants": rows}
 
 
 def markdown(results: list[dict[str, Any]], batch_size: int) -> str:
@@ -124,8 +124,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    started = time.perf_counter()
-    commit = git_commit()
+    run = RunRecord("encoderlab-compression", argv)
     try:
         if min(args.batch_size, args.repeats) < 1:
             raise UserError(f"--batch-size and --repeats must be at least 1, got {args.batch_size}, {args.repeats}")
@@ -136,21 +135,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     record = {
-        "command": " ".join(["encoderlab-compression", *(argv if argv is not None else sys.argv[1:])]),
-        "commit": commit,
-        "device": device_description(),
+        **run.header(),
         "torch_threads": torch.get_num_threads(),
         "batch_size": args.batch_size,
         "data": args.data,
         "repeats": args.repeats,
         "timing": "model call only, batches in file order, after one warm-up batch, pooled over the repeats",
-        "wall_time_sec": round(time.perf_counter() - started, 1),
+        "wall_time_sec": run.wall_time_sec(),
         "results": results,
     }
     print(markdown(results, args.batch_size))
-    if args.output:
-        Path(args.output).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.output).write_text(json.dumps(record, indent=2) + "\n")
+    write_record(args.output, record)
     return 0
 
 

@@ -28,6 +28,7 @@ from encoderlab.hf_bert import export_hf
 from encoderlab.inference.checkpoint import load_task
 from encoderlab.inference.compression import prune_magnitude, quantize_onnx_int8
 from encoderlab.inference.onnx_export import OPSET, export_onnx, input_names, max_difference
+from encoderlab.models.contract import Encoder
 from encoderlab.pretrained import save_encoder
 from encoderlab.tasks.base import Task
 
@@ -40,22 +41,24 @@ def export_hf_encoder(task: Task, checkpoint: str, output_dir: Path) -> Path:
         encoder = task.encoder_for_export()
     except TypeError:
         encoder = None
-    if encoder is None or type(encoder).__name__ != "TransformerEncoder":
+    if not isinstance(encoder, Encoder) or type(encoder).__name__ != "TransformerEncoder":
         raise UserError(f"{checkpoint} holds no Transformer encoder; --hf exports BERT-style models (model=bert_*)")
+    assert task.tokenizer_json is not None  # load_task restores it
     with tempfile.TemporaryDirectory() as tmp:
-        encoder_dir = save_encoder(tmp, encoder, task.tokenizer_json, task.hparams.model["name"])
+        encoder_dir = save_encoder(tmp, encoder, task.tokenizer_json, task.hparams["model"]["name"])
         return export_hf(encoder_dir, output_dir / "hf")
 
 
 def export(checkpoint: str, output_dir: Path, int8: bool = False, prune: float | None = None, hf: bool = False) -> dict:
     kind, task = load_task(checkpoint)
+    assert task.tokenizer_json is not None  # load_task restores it
     if kind == "translation":
         raise UserError(f"{checkpoint} is a translation checkpoint; ONNX export covers classification and NER")
     hf_dir = export_hf_encoder(task, checkpoint, output_dir) if hf else None
     net = prune_magnitude(task.net, prune) if prune else task.net
     output_dir.mkdir(parents=True, exist_ok=True)
     path = export_onnx(net, output_dir / "model.onnx")
-    difference = max_difference(net, path, task.hparams.vocab_size)
+    difference = max_difference(net, path, task.hparams["vocab_size"])
     if difference > TOLERANCE:
         raise UserError(f"ONNX Runtime differs from PyTorch by {difference:.2e} (> {TOLERANCE}); the export is wrong")
     (output_dir / "tokenizer.json").write_text(task.tokenizer_json)
@@ -65,9 +68,9 @@ def export(checkpoint: str, output_dir: Path, int8: bool = False, prune: float |
     config = {
         "checkpoint": str(checkpoint),
         "task": kind,
-        "model": task.hparams.model["name"],
-        "label_names": list(task.hparams.label_names),
-        "pad_id": task.hparams.pad_id,
+        "model": task.hparams["model"]["name"],
+        "label_names": list(task.hparams["label_names"]),
+        "pad_id": task.hparams["pad_id"],
         "crf": bool(task.hparams.get("crf", False)),  # NER with a CRF: decode the ONNX emissions with Viterbi
         "inputs": input_names(path),
         "encoding": encoding.to_dict() if encoding is not None else None,

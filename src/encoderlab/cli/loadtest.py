@@ -23,9 +23,9 @@ from urllib.parse import urlparse
 
 import httpx
 
+from encoderlab.cli.run_record import RunRecord, write_record
 from encoderlab.data.table_files import read_columns
 from encoderlab.errors import UserError
-from encoderlab.report.provenance import device_description, git_commit
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 BAD_BODIES = (b'{"texts": ["unterminated', b'{"texts": [1, 2, 3]}', b'{"texts": ["' + b"x" * 2_000_000 + b'"]}')
@@ -36,8 +36,8 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
-async def run_load(url: str, texts: list[str], args: argparse.Namespace, headers: dict[str, bytes]) -> dict[str, Any]:
-    async def send(client: httpx.AsyncClient, body: bytes, headers: dict[str, bytes]) -> str:
+async def run_load(url: str, texts: list[str], args: argparse.Namespace, headers: dict[bytes, bytes]) -> dict[str, Any]:
+    async def send(client: httpx.AsyncClient, body: bytes, headers: dict[bytes, bytes]) -> str:
         """The status code, or the name of the transport error (a reset or timeout is counted, not raised)."""
         try:
             return str((await client.post(f"{url}/predict", content=body, headers=headers)).status_code)
@@ -112,8 +112,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    started = time.perf_counter()
-    commit = git_commit()
+    run = RunRecord("encoderlab-loadtest", argv)
     try:
         if (args.checkpoint is None) == (args.url is None):
             raise UserError("pass a checkpoint to serve, or --url of a running server (not both)")
@@ -123,7 +122,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             check_loopback(args.url)  # before anything is read: a wrong target is the first thing to hear about
         texts = read_columns(Path(args.data), [args.text_column])[args.text_column]
         key = Path(args.api_key_file).read_text(encoding="utf-8").strip() if args.api_key_file else None
-        headers = {"authorization": f"Bearer {key}".encode()} if key else {}  # UTF-8 bytes: a key need not be ASCII
+        headers = {b"authorization": f"Bearer {key}".encode()} if key else {}  # UTF-8 bytes: a key need not be ASCII
         if args.url:
             result = asyncio.run(run_load(args.url.rstrip("/"), texts, args, headers))
         else:
@@ -139,20 +138,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     record = {
-        "command": " ".join(["encoderlab-loadtest", *(argv if argv is not None else sys.argv[1:])]),
-        "commit": commit,
-        "device": device_description(),
+        **run.header(),
         "checkpoint": args.checkpoint,
         "backend": args.backend if args.checkpoint else None,
         "concurrency": args.concurrency,
         "texts_per_request": args.texts_per_request,
-        "wall_time_sec": round(time.perf_counter() - started, 1),
+        "wall_time_sec": run.wall_time_sec(),
         **result,
     }
     print(json.dumps(record, indent=2))
-    if args.output:
-        Path(args.output).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.output).write_text(json.dumps(record, indent=2) + "\n")
+    write_record(args.output, record)
     failures = sum(n for status, n in result["statuses"].items() if status != "200")
     wrong_rejections = sum(n for status, n in result["bad_request_statuses"].items() if not status.startswith("4"))
     return 0 if result["healthy_after"] and not failures and not wrong_rejections else 1

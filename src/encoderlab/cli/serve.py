@@ -138,7 +138,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     config = uvicorn.Config(
         app,
         # Always h11 (even where httptools is installed): the connection guards are a subclass of its protocol.
-        http=guarded_protocol(limits, app.state.metrics),
+        # uvicorn calls `http` per connection, so a factory works; its annotation admits only a class.
+        http=guarded_protocol(limits, app.state.metrics),  # type: ignore[arg-type]
         ws="none",
         lifespan="on",
         log_level="info",

@@ -18,7 +18,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
-def write_atomic(path: Path, write: Callable[[str], None]) -> None:
+def write_atomic(path: Path, write: Callable[[str], object]) -> None:
     """`write(tmp)` into a temporary file beside `path`, flushed to disk, then renamed over `path` in one step:
     a reader sees the old entry or the whole new one, never half of it."""
     path.parent.mkdir(parents=True, exist_ok=True)

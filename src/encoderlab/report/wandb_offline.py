@@ -16,12 +16,15 @@ from typing import Any
 
 from wandb.proto import wandb_internal_pb2
 
+# wandb builds its protobuf classes when the module is imported, so mypy sees no `Record` there
+Record = Any
+
 BLOCK = 32 * 1024
 HEADER = 7
 FULL, FIRST, MIDDLE, LAST = 1, 2, 3, 4
 
 
-def records(path: Path) -> list[wandb_internal_pb2.Record]:
+def records(path: Path) -> list[Record]:
     raw = path.read_bytes()
     if raw[:4] != b":W&B":
         raise ValueError(f"{path} is not a W&B transaction log")
@@ -37,7 +40,7 @@ def records(path: Path) -> list[wandb_internal_pb2.Record]:
             break
         pending = data if kind in (FULL, FIRST) else pending + data
         if kind in (FULL, LAST):
-            record = wandb_internal_pb2.Record()
+            record = wandb_internal_pb2.Record()  # type: ignore[attr-defined]  # built at import time, not in the stubs
             record.ParseFromString(pending)
             out.append(record)
             pending = b""
@@ -48,7 +51,7 @@ def _key(item: Any) -> str:
     return item.key or "/".join(item.nested_key)
 
 
-def wait_for_exit(path: Path, timeout: float) -> list[wandb_internal_pb2.Record]:
+def wait_for_exit(path: Path, timeout: float) -> list[Record]:
     """The log's records once its final `exit` record is on disk (or whatever is there after `timeout` seconds).
 
     W&B's service process writes the log in the background: `wandb.finish()` can return, and even the training

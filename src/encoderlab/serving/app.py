@@ -132,8 +132,9 @@ def create_app(predictor: Predictor, settings: ServeSettings) -> FastAPI:
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     # Added innermost first: each add_middleware wraps everything added before it.
-    limits = {"max_bytes": settings.max_body_bytes, "timeout": settings.body_timeout, "body_paths": ("/predict",)}
-    app.add_middleware(BodyLimits, **limits)
+    app.add_middleware(
+        BodyLimits, max_bytes=settings.max_body_bytes, timeout=settings.body_timeout, body_paths=("/predict",)
+    )
     app.add_middleware(ApiKeyMiddleware, api_key=settings.api_key)
     app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.allowed_hosts)
     app.add_middleware(MetricsMiddleware, metrics=metrics, endpoints=ENDPOINTS)

@@ -13,6 +13,7 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import IO
 
 import httpx
 
@@ -37,8 +38,8 @@ class ServerProcess:
         return self.process.returncode
 
 
-def _collect(process: subprocess.Popen, lines: list[str]) -> None:
-    for line in process.stdout:
+def _collect(output: IO[str], lines: list[str]) -> None:
+    for line in output:
         lines.append(line.rstrip("\n"))
 
 
@@ -55,7 +56,7 @@ def running_server(
         env={**os.environ, **(env or {})},
     )
     server = ServerProcess(process)
-    threading.Thread(target=_collect, args=(process, server.output), daemon=True).start()
+    threading.Thread(target=_collect, args=(process.stdout, server.output), daemon=True).start()
     try:
         server.url = _wait_until_healthy(server, timeout)
         yield server

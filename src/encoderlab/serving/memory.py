@@ -45,5 +45,7 @@ class BodyMemoryReturner:
 
     def _trim_in_thread(self) -> None:
         self.released = 0
+        if self.malloc_trim is None:  # scheduled only where there is one
+            return
         future = asyncio.get_running_loop().run_in_executor(None, self.malloc_trim, 0)
         future.add_done_callback(lambda _: setattr(self, "pending", False))

@@ -7,7 +7,7 @@ import json
 import logging
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
@@ -46,7 +46,7 @@ def run_word_vectors(cfg: DictConfig) -> dict[str, float]:
 
     started = time.perf_counter()
     commit = git_commit()
-    model_cfg = OmegaConf.to_container(cfg.model, resolve=True)
+    model_cfg = cast(dict[str, Any], OmegaConf.to_container(cfg.model, resolve=True))  # a mapping node
     settings = SkipGramSettings(**{key: model_cfg[key] for key in SETTING_KEYS if key in model_cfg}, seed=cfg.seed)
     datamodule = instantiate(cfg.data)
     if not isinstance(datamodule, TextCorpusDataModule):
@@ -60,7 +60,7 @@ def run_word_vectors(cfg: DictConfig) -> dict[str, float]:
     output_dir.mkdir(parents=True, exist_ok=True)
     corpus_file = output_dir / "skipgram_corpus.txt"
     ids = {name: tokenizer.token_to_id(name) for name in (PAD, UNK, CLS, SEP, MASK)}
-    breaks = {ids[SEP]}
+    breaks = {i for name, i in ids.items() if name == SEP and i is not None}
     drops = {i for name, i in ids.items() if name != SEP and i is not None}
     try:
         tokens = write_id_corpus(iter(blocks), corpus_file, drops, breaks)
