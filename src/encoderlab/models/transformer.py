@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from encoderlab.models.attention import Cache, MultiHeadAttention, key_padding_bias
+from encoderlab.models.attention import Cache, MultiHeadAttention, keys_to_attend
 from encoderlab.models.contract import Capabilities
 from encoderlab.models.unpadding import Packing
 
@@ -163,7 +163,7 @@ class TransformerEncoder(nn.Module):
             # positions stay zero; pooling and the masked-LM head read real positions only
             packing = Packing.from_mask(attention_mask)
             return packing.unpack(self._layers(packing.pack(x), None, packing))
-        attn_mask = None if attention_mask is None else key_padding_bias(attention_mask)
+        attn_mask = None if attention_mask is None else keys_to_attend(attention_mask)
         return self._layers(x, attn_mask)
 
     def _layers(self, x: torch.Tensor, attn_mask: torch.Tensor | None, packing: Packing | None = None) -> torch.Tensor:
@@ -181,7 +181,7 @@ class TransformerEncoder(nn.Module):
     ) -> list[torch.Tensor]:
         """Each layer's attention probabilities `[B, heads, T, T]`, for visualisation (a separate, slower pass that
         materialises the matrices; `forward` never computes them)."""
-        attn_mask = None if attention_mask is None else key_padding_bias(attention_mask)
+        attn_mask = None if attention_mask is None else keys_to_attend(attention_mask)
         x = self.embeddings(input_ids, token_type_ids)
         maps = []
         for layer in self.layers:
@@ -272,9 +272,9 @@ class TransformerDecoder(nn.Module):
         if cache is not None and "k" in cache[0]["self"]:
             offset = cache[0]["self"]["k"].shape[2]
         x = self.embeddings(tgt_ids, position_offset=offset)
-        memory_bias = key_padding_bias(memory_mask)
+        attendable_memory = keys_to_attend(memory_mask)
         for i, layer in enumerate(self.layers):
-            x = layer(x, memory, memory_bias, None if cache is None else cache[i])
+            x = layer(x, memory, attendable_memory, None if cache is None else cache[i])
         if self.final_norm is not None:
             x = self.final_norm(x)
         return x
