@@ -75,7 +75,7 @@ class Task(L.LightningModule):
         self.optimizer_cfg = to_container(optimizer)
         self.scheduler_cfg = to_container(scheduler)
         self.finetune_cfg = to_container(finetune)
-        self.compile = compile
+        self.compile_net = compile  # `compile` itself would shadow `nn.Module.compile`
         self.tokenizer_json: str | None = None
         self.encoding_spec: EncodingSpec | None = None
         self.finetune_summary = ""
@@ -90,7 +90,7 @@ class Task(L.LightningModule):
                 **values,
                 "optimizer": self.optimizer_cfg,
                 "scheduler": self.scheduler_cfg,
-                "compile": self.compile,
+                "compile": self.compile_net,
                 **({"finetune": self.finetune_cfg} if self.finetune_cfg is not None else {}),
             }
         )
@@ -107,7 +107,7 @@ class Task(L.LightningModule):
     def configure_model(self) -> None:
         # Compile the inner module, never the LightningModule; kept out of the module tree (object.__setattr__)
         # so state_dict keys stay free of `_orig_mod.` and checkpoints load with or without compilation.
-        if self.compile and "_compiled_net" not in self.__dict__:
+        if self.compile_net and "_compiled_net" not in self.__dict__:
             object.__setattr__(self, "_compiled_net", torch.compile(self.net, dynamic=None))
 
     def forward_net(self, *args: Any, **kwargs: Any) -> Any:
