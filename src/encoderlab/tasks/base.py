@@ -18,6 +18,7 @@ from torchmetrics import Metric
 from encoderlab.data.encoding import EncodingSpec
 from encoderlab.errors import ConfigError
 from encoderlab.finetune import apply_finetune, layer_depths
+from encoderlab.models.build import ModelConfig
 from encoderlab.models.contract import Encoder, fit_on_training_split
 from encoderlab.models.lora import merged_copy
 from encoderlab.objective import Objective, metric_mode
@@ -91,9 +92,9 @@ class Task(L.LightningModule):
         self.encoding_spec: EncodingSpec | None = None
         self.finetune_summary = ""
 
-    def save_task_hyperparameters(self, model: Any, **values: Any) -> dict:
+    def save_task_hyperparameters(self, model: Any, **values: Any) -> ModelConfig:
         """Saves the model config (as plain data), the task's own values and the optimizer set-up, so a checkpoint
-        alone rebuilds the task; returns the plain model config."""
+        alone rebuilds the task; returns the network part of the model config, for `build_network`."""
         model = to_container(model)
         self.save_hyperparameters(
             {
@@ -105,7 +106,7 @@ class Task(L.LightningModule):
                 **({"finetune": self.finetune_cfg} if self.finetune_cfg is not None else {}),
             }
         )
-        return model
+        return ModelConfig.from_dict(model)
 
     def apply_finetune(self) -> None:
         """Subclasses that fine-tune an encoder call this once `self.net` is built: freezing, LoRA adapters."""

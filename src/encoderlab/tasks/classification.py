@@ -9,7 +9,7 @@ import torch.nn.functional as F
 from torchmetrics import MetricCollection
 from torchmetrics.classification import AUROC, Accuracy, F1Score, MulticlassConfusionMatrix, Precision, Recall
 
-from encoderlab.models.build import ModelConfig, SequenceClassification, Vocabulary, build_network
+from encoderlab.models.build import SequenceClassification, Vocabulary, build_network
 from encoderlab.models.heads import SequenceClassifier
 from encoderlab.tasks.base import Task
 
@@ -52,7 +52,7 @@ class ClassificationTask(Task):
         monitor_mode: str | None = None,
     ) -> None:
         super().__init__(optimizer, scheduler, compile, finetune, monitor, monitor_mode)
-        model = self.save_task_hyperparameters(
+        config = self.save_task_hyperparameters(
             model,
             vocab_size=vocab_size,
             num_classes=num_classes,
@@ -60,8 +60,7 @@ class ClassificationTask(Task):
             pad_id=pad_id,
             label_smoothing=label_smoothing,
         )
-        vocabulary = Vocabulary(vocab_size, pad_id)
-        self.net = build_network(ModelConfig.from_dict(model), vocabulary, SequenceClassification(num_classes))
+        self.net = build_network(config, Vocabulary(vocab_size, pad_id), SequenceClassification(num_classes))
         self.apply_finetune()
         self.num_classes = num_classes
         self.label_smoothing = label_smoothing

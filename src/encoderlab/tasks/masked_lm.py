@@ -8,7 +8,7 @@ from typing import Any
 import torch
 from torchmetrics import MeanMetric
 
-from encoderlab.models.build import MaskedLM, ModelConfig, Vocabulary, build_network
+from encoderlab.models.build import MaskedLM, Vocabulary, build_network
 from encoderlab.models.masked_lm import IGNORE_INDEX, MASKED_LM_NEEDS, MaskedLanguageModel
 from encoderlab.tasks.base import Task, stage_metric
 
@@ -33,9 +33,8 @@ class MaskedLMTask(Task):
         max_predictions_per_seq: int | None = None,
     ) -> None:
         super().__init__(optimizer, scheduler, compile, monitor=monitor, monitor_mode=monitor_mode)
-        model = self.save_task_hyperparameters(model, vocab_size=vocab_size, pad_id=pad_id)
-        vocabulary = Vocabulary(vocab_size, pad_id)
-        self.net = build_network(ModelConfig.from_dict(model), vocabulary, MaskedLM(max_predictions_per_seq))
+        config = self.save_task_hyperparameters(model, vocab_size=vocab_size, pad_id=pad_id)
+        self.net = build_network(config, Vocabulary(vocab_size, pad_id), MaskedLM(max_predictions_per_seq))
         # token-weighted means over an epoch: every masked token counts once, whatever its batch
         self.eval_loss = torch.nn.ModuleDict({s: MeanMetric() for s in ("val", "test")})
         self.eval_acc = torch.nn.ModuleDict({s: MeanMetric() for s in ("val", "test")})

@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 
 from encoderlab.data.token_classification import IGNORE
-from encoderlab.models.build import ModelConfig, TokenClassification, Vocabulary, build_network
+from encoderlab.models.build import TokenClassification, Vocabulary, build_network
 from encoderlab.models.heads import TokenClassifier
 from encoderlab.tasks.base import Task
 from encoderlab.tasks.entity_f1 import EntityF1
@@ -46,7 +46,7 @@ class TokenClassificationTask(Task):
         monitor_mode: str | None = None,
     ) -> None:
         super().__init__(optimizer, scheduler, compile, finetune, monitor, monitor_mode)
-        model = self.save_task_hyperparameters(
+        config = self.save_task_hyperparameters(
             model,
             vocab_size=vocab_size,
             num_classes=num_classes,
@@ -54,8 +54,7 @@ class TokenClassificationTask(Task):
             pad_id=pad_id,
             crf=crf,
         )
-        vocabulary = Vocabulary(vocab_size, pad_id)
-        self.net = build_network(ModelConfig.from_dict(model), vocabulary, TokenClassification(num_classes, crf))
+        self.net = build_network(config, Vocabulary(vocab_size, pad_id), TokenClassification(num_classes, crf))
         self.apply_finetune()
         self.outside_id = list(label_names).index("O") if "O" in label_names else 0
         self.val_entities = EntityF1(label_names)

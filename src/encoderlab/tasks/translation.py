@@ -12,7 +12,7 @@ from torchmetrics import MeanMetric
 from torchmetrics.classification import MulticlassAccuracy
 
 from encoderlab.data.translation import detokenize
-from encoderlab.models.build import ModelConfig, Seq2Seq, Vocabulary, build_network
+from encoderlab.models.build import Seq2Seq, Vocabulary, build_network
 from encoderlab.models.seq2seq import Seq2SeqModel
 from encoderlab.tasks.base import Task, stage_metric
 from encoderlab.tasks.bleu import CorpusScores
@@ -65,7 +65,7 @@ class TranslationTask(Task):
         monitor_mode: str | None = None,
     ) -> None:
         super().__init__(optimizer, scheduler, compile, monitor=monitor, monitor_mode=monitor_mode)
-        model = self.save_task_hyperparameters(
+        config = self.save_task_hyperparameters(
             model,
             vocab_size=vocab_size,
             pad_id=pad_id,
@@ -79,8 +79,7 @@ class TranslationTask(Task):
             length_penalty=length_penalty,
             max_decode_length=max_decode_length,
         )
-        vocabulary = Vocabulary(vocab_size, pad_id, bos_id, eos_id)
-        self.net = build_network(ModelConfig.from_dict(model), vocabulary, Seq2Seq())
+        self.net = build_network(config, Vocabulary(vocab_size, pad_id, bos_id, eos_id), Seq2Seq())
         self.pad_id = pad_id
         self.label_smoothing = label_smoothing
         self.beam_sizes = {"val": val_beam_size, "test": test_beam_size}
