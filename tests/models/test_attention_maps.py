@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from encoderlab.models import SequenceClassifier
-from encoderlab.models.attention import key_padding_bias
+from encoderlab.models.attention import keys_to_attend
 from tests.models.test_encoders import ENCODERS, padded_batch, transformer
 
 
@@ -34,7 +34,7 @@ def test_attention_maps_are_the_weights_the_forward_pass_applies(norm_first: boo
         _, _, v = (attention._split_heads(t) for t in attention.qkv_proj(x).chunk(3, dim=-1))
         mixed = (weights @ v).transpose(1, 2).reshape(2, 9, attention.hidden_size)
         torch.testing.assert_close(attention.out_proj(mixed), out, atol=1e-5, rtol=1e-5)
-        torch.testing.assert_close(attention.attention_weights(x, key_padding_bias(mask)), weights)
+        torch.testing.assert_close(attention.attention_weights(x, keys_to_attend(mask)), weights)
 
 
 def test_classifier_attention_maps_by_architecture() -> None:

@@ -22,7 +22,7 @@ from encoderlab.models.unpadding import Packing, packed_self_attention
 Cache = dict[str, torch.Tensor]
 
 
-def key_padding_bias(attention_mask: torch.Tensor) -> torch.Tensor:
+def keys_to_attend(attention_mask: torch.Tensor) -> torch.Tensor:
     """`[B, T]` 1/0 mask -> boolean `[B, 1, 1, T]` mask for SDPA (True = may attend)."""
     return attention_mask.bool()[:, None, None, :]
 

@@ -17,7 +17,7 @@ from dataclasses import replace
 import torch
 from torch import nn
 
-from encoderlab.models.contract import Capabilities
+from encoderlab.models.contract import Capabilities, SingleTokenTable
 from encoderlab.models.tfidf import TfIdfWeights
 
 WEIGHTING_CHOICES = ("none", "tfidf")
@@ -25,13 +25,14 @@ WEIGHTING_CHOICES = ("none", "tfidf")
 _HASH_MULTIPLIER = 1_000_003  # a prime, so (previous, current) pairs spread over the buckets
 
 
-class BagOfNgramsEncoder(nn.Module):
+class BagOfNgramsEncoder(SingleTokenTable, nn.Module):
     """`forward(input_ids, attention_mask) -> [B, T, H]`: token (+ bigram) embeddings, no attention, no recurrence.
     Satisfies `models.contract.Encoder`; with TF-IDF weighting its positions are shares of the document's TF-IDF
     vector (no per-token states) and `fit` counts the document frequencies."""
 
     capabilities = Capabilities()
     embedding_size_key = "embedding_size"
+    token_table = "token_embeddings"  # the hashed bigrams keep training when the (word-vector) tokens are frozen
 
     def __init__(
         self,
@@ -62,18 +63,6 @@ class BagOfNgramsEncoder(nn.Module):
     def hidden_size(self) -> int:
         return self.embedding_size
 
-    def get_input_embeddings(self) -> nn.Embedding:
-        return self.token_embeddings
-
-    def set_input_embeddings(self, embedding: nn.Embedding) -> None:
-        self.token_embeddings = embedding
-
-    def embedding_block(self) -> nn.Module:
-        return self.token_embeddings  # the hashed bigrams keep training when the (word-vector) tokens are frozen
-
-    def layer_stack(self) -> tuple[nn.Module, ...]:
-        return ()
-
     @property
     def needs_fit(self) -> bool:
         return self.tfidf is not None and not self.tfidf.fitted
@@ -91,10 +80,11 @@ class BagOfNgramsEncoder(nn.Module):
 
         self.tfidf.fit(present_features(ids) for ids in train_token_ids)
 
-    def _bigram_buckets(self, input_ids: torch.Tensor) -> torch.Tensor:
+    @staticmethod
+    def _bigram_buckets(input_ids: torch.Tensor, buckets: int) -> torch.Tensor:
         """The hashed bucket of the bigram ending at each position (position 0 has none; its value is unused)."""
         previous = torch.nn.functional.pad(input_ids[:, :-1], (1, 0))
-        return (previous * _HASH_MULTIPLIER + input_ids) % self.bigram_embeddings.num_embeddings
+        return (previous * _HASH_MULTIPLIER + input_ids) % buckets
 
     def _features(self, input_ids: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """TF-IDF feature ids and where they are present: `[B, T]` tokens, or `[B, 2T]` tokens then bigrams (offset
@@ -103,7 +93,8 @@ class BagOfNgramsEncoder(nn.Module):
             return input_ids, mask
         bigram_mask = mask.clone()
         bigram_mask[:, 0] = False
-        features = torch.cat([input_ids, self.token_embeddings.num_embeddings + self._bigram_buckets(input_ids)], 1)
+        buckets = self._bigram_buckets(input_ids, self.bigram_embeddings.num_embeddings)
+        features = torch.cat([input_ids, self.token_embeddings.num_embeddings + buckets], 1)
         return features, torch.cat([mask, bigram_mask], dim=1)
 
     def forward(

@@ -66,6 +66,15 @@ class Encoder(Protocol):
         token_type_ids: torch.Tensor | None = None,
     ) -> torch.Tensor: ...
 
+    def __call__(
+        self,
+        input_ids: torch.Tensor,
+        attention_mask: torch.Tensor | None = None,
+        token_type_ids: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """`forward`, through `nn.Module.__call__` (hooks included)."""
+        ...
+
     def get_input_embeddings(self) -> nn.Embedding:
         """The token-embedding table (rows are tokenizer ids): word vectors load into it, a masked-LM head ties to
         it."""
@@ -94,6 +103,73 @@ class Encoder(Protocol):
         """Count whatever statistics the encoder takes from the training split (the encoded training texts, one id
         list each); a no-op for an encoder that needs none. Called once, before training."""
         ...
+
+
+@runtime_checkable
+class AttentionMapsEncoder(Encoder, Protocol):
+    """An encoder with the `attention_maps` capability."""
+
+    def attention_maps(
+        self,
+        input_ids: torch.Tensor,
+        attention_mask: torch.Tensor | None = None,
+        token_type_ids: torch.Tensor | None = None,
+    ) -> list[torch.Tensor]:
+        """Each layer's attention probabilities `[B, heads, T, T]`."""
+        ...
+
+
+class ExportableConfig(Protocol):
+    """What an `exportable` encoder's dataclass `config` tells about its shape, beside the settings that rebuild it."""
+
+    @property
+    def vocab_size(self) -> int: ...
+
+    @property
+    def hidden_size(self) -> int: ...
+
+    @property
+    def layer_norm_eps(self) -> float: ...
+
+
+@runtime_checkable
+class ExportableEncoder(Encoder, Protocol):
+    """An encoder with the `exportable` capability: `type(encoder)(**asdict(encoder.config))` rebuilds it."""
+
+    @property
+    def config(self) -> ExportableConfig: ...
+
+
+class NothingToFit:
+    """`Encoder.needs_fit`/`fit` for an encoder that counts nothing on the training split: every weight trains."""
+
+    @property
+    def needs_fit(self) -> bool:
+        return False
+
+    def fit(self, train_token_ids: Iterable[Sequence[int]]) -> None:
+        """Nothing to count."""
+
+
+class SingleTokenTable:
+    """The input side of an encoder that is one token table (`self.<token_table>`) under layers that can't be frozen
+    one by one (an `nn.LSTM`, a bag of n-grams): `Encoder`'s embedding and layer accessors."""
+
+    token_table: str  # the attribute holding the `nn.Embedding`
+
+    def get_input_embeddings(self) -> nn.Embedding:
+        table = getattr(self, self.token_table)
+        assert isinstance(table, nn.Embedding)
+        return table
+
+    def set_input_embeddings(self, embedding: nn.Embedding) -> None:
+        setattr(self, self.token_table, embedding)
+
+    def embedding_block(self) -> nn.Module:
+        return self.get_input_embeddings()
+
+    def layer_stack(self) -> tuple[nn.Module, ...]:
+        return ()
 
 
 @runtime_checkable

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import cast
+
 import torch
 from torch import nn
 
 from encoderlab.models.attention import AdditiveAttention
-from encoderlab.models.contract import Encoder
+from encoderlab.models.contract import AttentionMapsEncoder, Encoder
 from encoderlab.models.crf import CRF
 
 POOLING_CHOICES = ("cls", "mean", "sum", "max", "attention")
@@ -34,9 +37,18 @@ class Pooler(nn.Module):
             return (hidden * mask).sum(1)
         if self.method == "max":
             return hidden.masked_fill(mask == 0, torch.finfo(hidden.dtype).min).amax(1)
+        assert self.attention is not None  # built for method == "attention", the one left
         pooled, weights = self.attention(hidden, attention_mask)
         self.last_weights = weights.detach()
         return pooled
+
+
+@dataclass(frozen=True)
+class HeadConfig:
+    """`model.head`: what sits between the encoder and the labels."""
+
+    dropout: float = 0.1
+    dense: bool = True  # sequence classification only: BERT's dense+tanh pooler before the classifier
 
 
 class ClassificationHead(nn.Module):
@@ -52,21 +64,13 @@ class ClassificationHead(nn.Module):
         return self.classifier(self.dropout(self.dense(pooled)))
 
 
-class SequenceClassifier(nn.Module):
-    """Encoder + pooling + head: `forward(input_ids, attention_mask) -> logits [B, C]`. Plain torch, compile-able."""
+class EncoderWithHead(nn.Module):
+    """`forward(input_ids, attention_mask, token_type_ids=None)`: the encoder, then `predict` on its states."""
 
-    def __init__(
-        self,
-        encoder: Encoder,
-        num_classes: int,
-        pooling: str = "cls",
-        head_dropout: float = 0.1,
-        head_dense: bool = True,
-    ) -> None:
-        super().__init__()
-        self.encoder = encoder
-        self.pooler = Pooler(encoder.hidden_size, pooling)
-        self.head = ClassificationHead(encoder.hidden_size, num_classes, head_dropout, head_dense)
+    encoder: Encoder
+
+    def predict(self, hidden: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
 
     def forward(
         self,
@@ -74,7 +78,26 @@ class SequenceClassifier(nn.Module):
         attention_mask: torch.Tensor,
         token_type_ids: torch.Tensor | None = None,
     ) -> torch.Tensor:
-        hidden = self.encoder(input_ids, attention_mask, token_type_ids)
+        return self.predict(self.encoder(input_ids, attention_mask, token_type_ids), attention_mask)
+
+
+class SequenceClassifier(EncoderWithHead):
+    """Encoder + pooling + head: `forward(input_ids, attention_mask) -> logits [B, C]`. Plain torch, compile-able."""
+
+    def __init__(
+        self,
+        encoder: Encoder,
+        num_classes: int,
+        pooling: str = "cls",
+        head_dropout: float = HeadConfig.dropout,
+        head_dense: bool = HeadConfig.dense,
+    ) -> None:
+        super().__init__()
+        self.encoder = encoder
+        self.pooler = Pooler(encoder.hidden_size, pooling)
+        self.head = ClassificationHead(encoder.hidden_size, num_classes, head_dropout, head_dense)
+
+    def predict(self, hidden: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
         return self.head(self.pooler(hidden, attention_mask))
 
     def attention_maps(
@@ -87,7 +110,8 @@ class SequenceClassifier(nn.Module):
         self-attention, `pooling` `[B, T]` for attention pooling; empty for a model with neither (an LSTM, mean)."""
         maps: dict[str, torch.Tensor] = {}
         if self.encoder.capabilities.attention_maps:
-            layers = self.encoder.attention_maps(input_ids, attention_mask, token_type_ids)
+            encoder = cast(AttentionMapsEncoder, self.encoder)  # the capability promises the method
+            layers = encoder.attention_maps(input_ids, attention_mask, token_type_ids)
             maps.update({f"layer_{i}": weights for i, weights in enumerate(layers, start=1)})
         if self.pooler.attention is not None:
             hidden = self.encoder(input_ids, attention_mask, token_type_ids)
@@ -95,23 +119,20 @@ class SequenceClassifier(nn.Module):
         return maps
 
 
-class TokenClassifier(nn.Module):
+class TokenClassifier(EncoderWithHead):
     """Encoder + dropout + linear per position: `forward(...) -> emissions [B, T, num_labels]`.
 
     With `crf=True` it also holds a linear-chain CRF (`self.crf`) that the task trains and decodes over words.
     """
 
-    def __init__(self, encoder: Encoder, num_labels: int, dropout: float = 0.1, crf: bool = False) -> None:
+    def __init__(
+        self, encoder: Encoder, num_labels: int, dropout: float = HeadConfig.dropout, crf: bool = False
+    ) -> None:
         super().__init__()
         self.encoder = encoder
         self.dropout = nn.Dropout(dropout)
         self.classifier = nn.Linear(encoder.hidden_size, num_labels)
         self.crf = CRF(num_labels) if crf else None
 
-    def forward(
-        self,
-        input_ids: torch.Tensor,
-        attention_mask: torch.Tensor,
-        token_type_ids: torch.Tensor | None = None,
-    ) -> torch.Tensor:
-        return self.classifier(self.dropout(self.encoder(input_ids, attention_mask, token_type_ids)))
+    def predict(self, hidden: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        return self.classifier(self.dropout(hidden))

@@ -3,17 +3,15 @@ decoder for seq2seq."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-
 import torch
 from torch import nn
 
 from encoderlab.models.attention import AdditiveAttention
-from encoderlab.models.contract import Capabilities
+from encoderlab.models.contract import Capabilities, NothingToFit, SingleTokenTable
 from encoderlab.models.recurrent import padded_recurrence
 
 
-class LSTMEncoder(nn.Module):
+class LSTMEncoder(SingleTokenTable, NothingToFit, nn.Module):
     """`forward(input_ids, attention_mask) -> hidden [B, T, H]`, `H = hidden_size * (2 if bidirectional)`.
 
     Outputs at padded positions are zero. Padding must be on the right (as the collators produce). Satisfies
@@ -22,6 +20,7 @@ class LSTMEncoder(nn.Module):
 
     capabilities = Capabilities()
     embedding_size_key = "embedding_size"
+    token_table = "embeddings"
 
     def __init__(
         self,
@@ -53,25 +52,6 @@ class LSTMEncoder(nn.Module):
     @property
     def hidden_size(self) -> int:
         return self._hidden_size
-
-    def get_input_embeddings(self) -> nn.Embedding:
-        return self.embeddings
-
-    def set_input_embeddings(self, embedding: nn.Embedding) -> None:
-        self.embeddings = embedding
-
-    def embedding_block(self) -> nn.Module:
-        return self.embeddings
-
-    def layer_stack(self) -> tuple[nn.Module, ...]:
-        return ()
-
-    @property
-    def needs_fit(self) -> bool:
-        return False
-
-    def fit(self, train_token_ids: Iterable[Sequence[int]]) -> None:
-        """Nothing to count: every weight trains."""
 
     def forward(
         self,

@@ -8,11 +8,13 @@ word-embedding matrix, held once.
 
 from __future__ import annotations
 
+from typing import cast
+
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from encoderlab.models.contract import Encoder
+from encoderlab.models.contract import Encoder, ExportableEncoder
 
 # per-token states to predict from; `exportable`: its `config` sizes the head, and the run hands the encoder on
 MASKED_LM_NEEDS = ("per_token_states", "exportable")
@@ -63,7 +65,7 @@ class MaskedLanguageModel(nn.Module):
             raise ValueError(
                 f"a masked-LM needs an encoder with {', '.join(missing)}; {type(encoder).__name__} lacks it"
             )
-        config = encoder.config
+        config = cast(ExportableEncoder, encoder).config  # the capability promises it
         self.head = MaskedLMHead(config.hidden_size, config.vocab_size, config.layer_norm_eps)
         nn.init.normal_(self.head.transform.weight, std=0.02)
         nn.init.zeros_(self.head.transform.bias)

@@ -50,7 +50,7 @@ def padded_recurrence(rnn: nn.Module, x: torch.Tensor, lengths: torch.Tensor) ->
     """Outputs `[B, T, H * directions]` of a batch-first `rnn` over right-padded `x`; zero at padded positions.
 
     Modules other than plain `nn.LSTM` / `nn.GRU` (say, int8 dynamically quantized ones) take the packed path."""
-    if type(rnn) not in (nn.LSTM, nn.GRU) or not rnn.batch_first or getattr(rnn, "proj_size", 0):
+    if not isinstance(rnn, nn.RNNBase) or type(rnn) not in (nn.LSTM, nn.GRU) or not rnn.batch_first or rnn.proj_size:
         return packed_recurrence(rnn, x, lengths)
     reversed_input = None
     for layer in range(rnn.num_layers):

@@ -7,6 +7,7 @@ Source and target share one (joint) vocabulary; the output projection is tied to
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import torch
@@ -14,21 +15,26 @@ import torch.nn.functional as F
 from torch import nn
 
 from encoderlab.models.attention import reorder_cache
+from encoderlab.models.contract import Encoder
 from encoderlab.models.generation import beam_search, greedy_search
 from encoderlab.models.lstm import LSTMAttentionDecoder, LSTMEncoder
-from encoderlab.models.transformer import TransformerDecoder, TransformerEncoder
+from encoderlab.models.transformer import DecoderCache, TransformerConfig, TransformerDecoder, TransformerEncoder
 
 
 class Seq2SeqModel(nn.Module):
-    """The shared part: teacher-forced `forward`, tied output projection and `generate`."""
+    """The shared part: an `encoder` and a `decoder` (target tokens + memory -> hidden states), teacher-forced
+    `forward`, the output projection tied to the decoder's input embeddings, and `generate`."""
 
     pad_id: int
     bos_id: int
     eos_id: int
     max_target_length: int | None = None  # longest target (with BOS) the decoder can take; None: unbounded
+    encoder: Encoder
+    decoder: TransformerDecoder | LSTMAttentionDecoder
+    output_bias: nn.Parameter
 
     def encode(self, src_ids: torch.Tensor, src_mask: torch.Tensor) -> torch.Tensor:
-        raise NotImplementedError
+        return self.encoder(src_ids, src_mask)
 
     def init_state(self, memory: torch.Tensor, src_mask: torch.Tensor) -> Any:
         raise NotImplementedError
@@ -45,14 +51,14 @@ class Seq2SeqModel(nn.Module):
         return reorder_cache(state, indices)
 
     def decode(self, tgt_in_ids: torch.Tensor, memory: torch.Tensor, src_mask: torch.Tensor) -> torch.Tensor:
-        raise NotImplementedError
+        return self.output_logits(self.decoder(tgt_in_ids, memory, src_mask))
 
     def output_logits(self, hidden: torch.Tensor) -> torch.Tensor:
         return F.linear(hidden, self.target_embeddings.weight, self.output_bias)
 
     @property
     def target_embeddings(self) -> nn.Embedding:
-        raise NotImplementedError
+        return self.decoder.input_embeddings
 
     def forward(self, src_ids: torch.Tensor, src_mask: torch.Tensor, tgt_in_ids: torch.Tensor) -> torch.Tensor:
         return self.decode(tgt_in_ids, self.encode(src_ids, src_mask), src_mask)
@@ -74,8 +80,15 @@ class Seq2SeqModel(nn.Module):
         return beam_search(self, src_ids, src_mask, max_len, beam_size, length_penalty)
 
 
+# Where a seq2seq model's shape differs from a lone encoder's (`TransformerConfig`): smaller, and pre-LN
+SEQ2SEQ_DEFAULTS: dict[str, Any] = {"hidden_size": 256, "max_position": 256, "norm_first": True}
+
+
 class TransformerSeq2Seq(Seq2SeqModel):
     """The project's Transformer encoder + a Transformer decoder of the same width (Vaswani et al. 2017)."""
+
+    encoder: TransformerEncoder
+    decoder: TransformerDecoder
 
     def __init__(
         self,
@@ -83,61 +96,43 @@ class TransformerSeq2Seq(Seq2SeqModel):
         pad_id: int,
         bos_id: int,
         eos_id: int,
-        hidden_size: int = 256,
         encoder_layers: int = 3,
         decoder_layers: int = 3,
-        num_heads: int = 8,
-        intermediate_size: int | None = None,
-        max_position: int = 256,
-        dropout: float = 0.1,
-        attention_dropout: float = 0.1,
-        norm_first: bool = True,
         share_embeddings: bool = True,
+        **settings: Any,
     ) -> None:
+        """`settings`: the `TransformerConfig` fields that encoder and decoder share (`hidden_size`, `num_heads`,
+        `dropout`, ...), over `SEQ2SEQ_DEFAULTS`; the depths are `encoder_layers` and `decoder_layers`."""
         super().__init__()
+        if "num_layers" in settings:
+            raise TypeError("TransformerSeq2Seq takes encoder_layers and decoder_layers, not num_layers")
         self.pad_id, self.bos_id, self.eos_id = pad_id, bos_id, eos_id
-        self.max_target_length = max_position
-        shape = {
-            "hidden_size": hidden_size,
-            "num_heads": num_heads,
-            "intermediate_size": intermediate_size,
-            "max_position": max_position,
-            "dropout": dropout,
-            "attention_dropout": attention_dropout,
-            "norm_first": norm_first,
-            "pad_id": pad_id,
-        }
-        self.encoder = TransformerEncoder(vocab_size, num_layers=encoder_layers, **shape)
-        self.decoder = TransformerDecoder(vocab_size, num_layers=decoder_layers, **shape)
+        shape = TransformerConfig(vocab_size, pad_id=pad_id, **{**SEQ2SEQ_DEFAULTS, **settings})
+        self.max_target_length = shape.max_position
+        self.encoder = TransformerEncoder.from_config(replace(shape, num_layers=encoder_layers))
+        self.decoder = TransformerDecoder.from_config(replace(shape, num_layers=decoder_layers))
         if share_embeddings:
             self.decoder.embeddings.word_embeddings = self.encoder.get_input_embeddings()
         self.output_bias = nn.Parameter(torch.zeros(vocab_size))
 
-    @property
-    def target_embeddings(self) -> nn.Embedding:
-        return self.decoder.input_embeddings
-
-    def encode(self, src_ids: torch.Tensor, src_mask: torch.Tensor) -> torch.Tensor:
-        return self.encoder(src_ids, src_mask)
-
-    def decode(self, tgt_in_ids: torch.Tensor, memory: torch.Tensor, src_mask: torch.Tensor) -> torch.Tensor:
-        return self.output_logits(self.decoder(tgt_in_ids, memory, src_mask))
-
-    def init_state(self, memory: torch.Tensor, src_mask: torch.Tensor) -> list[dict[str, dict[str, torch.Tensor]]]:
+    def init_state(self, memory: torch.Tensor, src_mask: torch.Tensor) -> DecoderCache:
         return self.decoder.init_cache()
 
-    def reorder_state(self, state: list, indices: torch.Tensor) -> list:
+    def reorder_state(self, state: DecoderCache, indices: torch.Tensor) -> DecoderCache:
         return [{"self": reorder_cache(layer["self"], indices), "cross": layer["cross"]} for layer in state]
 
     def step(
-        self, tokens: torch.Tensor, state: list, memory: torch.Tensor, src_mask: torch.Tensor
-    ) -> tuple[torch.Tensor, list]:
+        self, tokens: torch.Tensor, state: DecoderCache, memory: torch.Tensor, src_mask: torch.Tensor
+    ) -> tuple[torch.Tensor, DecoderCache]:
         hidden = self.decoder(tokens.unsqueeze(1), memory, src_mask, cache=state)
         return self.output_logits(hidden[:, -1]), state
 
 
 class LSTMSeq2Seq(Seq2SeqModel):
     """(Bi)LSTM encoder + LSTM decoder with additive (Bahdanau) or Luong (dot/general) attention."""
+
+    encoder: LSTMEncoder
+    decoder: LSTMAttentionDecoder
 
     def __init__(
         self,
@@ -161,30 +156,14 @@ class LSTMSeq2Seq(Seq2SeqModel):
         self.encoder = LSTMEncoder(
             vocab_size, embedding_size, hidden_size, encoder_layers, bidirectional, dropout, embedding_dropout, pad_id
         )
+        memory_size = self.encoder.hidden_size
         self.decoder = LSTMAttentionDecoder(
-            vocab_size,
-            memory_size=self.encoder.hidden_size,
-            embedding_size=embedding_size,
-            hidden_size=decoder_hidden_size,
-            num_layers=decoder_layers,
-            attention=attention,
-            dropout=dropout,
-            embedding_dropout=embedding_dropout,
-            pad_id=pad_id,
-        )
+            vocab_size, memory_size, embedding_size, decoder_hidden_size, decoder_layers, attention, dropout,
+            embedding_dropout, pad_id,
+        )  # fmt: skip
         if share_embeddings:
             self.decoder.embeddings = self.encoder.get_input_embeddings()
         self.output_bias = nn.Parameter(torch.zeros(vocab_size))
-
-    @property
-    def target_embeddings(self) -> nn.Embedding:
-        return self.decoder.input_embeddings
-
-    def encode(self, src_ids: torch.Tensor, src_mask: torch.Tensor) -> torch.Tensor:
-        return self.encoder(src_ids, src_mask)
-
-    def decode(self, tgt_in_ids: torch.Tensor, memory: torch.Tensor, src_mask: torch.Tensor) -> torch.Tensor:
-        return self.output_logits(self.decoder(tgt_in_ids, memory, src_mask))
 
     def init_state(self, memory: torch.Tensor, src_mask: torch.Tensor) -> dict[str, torch.Tensor]:
         return self.decoder.init_state(memory, src_mask)

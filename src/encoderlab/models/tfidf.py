@@ -17,6 +17,9 @@ from torch import nn
 class TfIdfWeights(nn.Module):
     """`forward(features [B, F], mask [B, F]) -> weights [B, F]`; features index `num_features` ids."""
 
+    document_frequency: torch.Tensor
+    num_documents: torch.Tensor
+
     def __init__(self, num_features: int) -> None:
         super().__init__()
         self.num_features = num_features

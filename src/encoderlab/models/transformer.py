@@ -7,16 +7,20 @@ output) so weights map both ways; Q, K and V are one fused matrix here and three
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
+from typing import Any, cast
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from encoderlab.models.attention import Cache, MultiHeadAttention, key_padding_bias
-from encoderlab.models.contract import Capabilities
+from encoderlab.models.attention import Cache, MultiHeadAttention, keys_to_attend
+from encoderlab.models.contract import Capabilities, NothingToFit
 from encoderlab.models.unpadding import Packing
+
+# a decoder's incremental state: per layer, the self-attention's keys/values so far and the projected memory
+DecoderCache = list[dict[str, Cache]]
 
 
 @dataclass
@@ -72,8 +76,10 @@ class Embeddings(nn.Module):
 class FeedForward(nn.Module):
     def __init__(self, cfg: TransformerConfig) -> None:
         super().__init__()
-        self.intermediate = nn.Linear(cfg.hidden_size, cfg.intermediate_size)
-        self.output = nn.Linear(cfg.intermediate_size, cfg.hidden_size)
+        inner = cfg.intermediate_size
+        assert inner is not None  # TransformerConfig fills it in
+        self.intermediate = nn.Linear(cfg.hidden_size, inner)
+        self.output = nn.Linear(inner, cfg.hidden_size)
         self.dropout = nn.Dropout(cfg.dropout)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -112,7 +118,32 @@ def init_bert_weights(module: nn.Module) -> None:
             module.weight.data[module.padding_idx].zero_()
 
 
-class TransformerEncoder(nn.Module):
+class TransformerStack(nn.Module):
+    """What the encoder and the decoder share: embeddings, `num_layers` blocks built by `make_layer`, a final
+    LayerNorm under pre-LN, BERT's initialisation. The parts sit directly on the subclass (`embeddings`, `layers`,
+    `final_norm`), so parameter names are those of HF's BERT parts."""
+
+    def __init__(self, config: TransformerConfig, make_layer: Callable[[TransformerConfig], nn.Module]) -> None:
+        super().__init__()
+        self.config = config
+        self.embeddings = Embeddings(config)
+        self.layers = nn.ModuleList(make_layer(config) for _ in range(config.num_layers))
+        self.final_norm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps) if config.norm_first else None
+        self.apply(init_bert_weights)
+
+    @property
+    def hidden_size(self) -> int:
+        return self.config.hidden_size
+
+    def normed(self, x: torch.Tensor) -> torch.Tensor:
+        """The last layer's output, through the final LayerNorm under pre-LN."""
+        return x if self.final_norm is None else self.final_norm(x)
+
+    def extra_repr(self) -> str:
+        return ", ".join(f"{k}={v}" for k, v in asdict(self.config).items() if k != "vocab_size")
+
+
+class TransformerEncoder(NothingToFit, TransformerStack):
     """`forward(input_ids, attention_mask) -> hidden [B, T, H]`; padding never changes outputs at real positions.
     Satisfies `models.contract.Encoder`."""
 
@@ -120,18 +151,13 @@ class TransformerEncoder(nn.Module):
     capabilities = Capabilities(token_type_ids=True, unpad=True, attention_maps=True, exportable=True)
     embedding_size_key = "hidden_size"
 
-    def __init__(self, vocab_size: int, **kwargs) -> None:
-        super().__init__()
-        self.config = TransformerConfig(vocab_size=vocab_size, **kwargs)
-        cfg = self.config
-        self.embeddings = Embeddings(cfg)
-        self.layers = nn.ModuleList(EncoderLayer(cfg) for _ in range(cfg.num_layers))
-        self.final_norm = nn.LayerNorm(cfg.hidden_size, eps=cfg.layer_norm_eps) if cfg.norm_first else None
-        self.apply(init_bert_weights)
+    def __init__(self, vocab_size: int, **settings: Any) -> None:
+        """`settings`: the fields of `TransformerConfig` (what `model.encoder.*` sets)."""
+        super().__init__(TransformerConfig(vocab_size=vocab_size, **settings), EncoderLayer)
 
-    @property
-    def hidden_size(self) -> int:
-        return self.config.hidden_size
+    @classmethod
+    def from_config(cls, config: TransformerConfig) -> TransformerEncoder:
+        return cls(**asdict(config))
 
     def get_input_embeddings(self) -> nn.Embedding:
         return self.embeddings.word_embeddings
@@ -142,15 +168,8 @@ class TransformerEncoder(nn.Module):
     def embedding_block(self) -> nn.Module:
         return self.embeddings
 
-    def layer_stack(self) -> nn.ModuleList:
-        return self.layers
-
-    @property
-    def needs_fit(self) -> bool:
-        return False
-
-    def fit(self, train_token_ids: Iterable[Sequence[int]]) -> None:
-        """Nothing to count: every weight trains."""
+    def layer_stack(self) -> tuple[nn.Module, ...]:
+        return tuple(self.layers)
 
     def forward(
         self,
@@ -163,15 +182,13 @@ class TransformerEncoder(nn.Module):
             # positions stay zero; pooling and the masked-LM head read real positions only
             packing = Packing.from_mask(attention_mask)
             return packing.unpack(self._layers(packing.pack(x), None, packing))
-        attn_mask = None if attention_mask is None else key_padding_bias(attention_mask)
+        attn_mask = None if attention_mask is None else keys_to_attend(attention_mask)
         return self._layers(x, attn_mask)
 
     def _layers(self, x: torch.Tensor, attn_mask: torch.Tensor | None, packing: Packing | None = None) -> torch.Tensor:
         for layer in self.layers:
             x = layer(x, attn_mask, packing)
-        if self.final_norm is not None:
-            x = self.final_norm(x)
-        return x
+        return self.normed(x)
 
     def attention_maps(
         self,
@@ -181,17 +198,14 @@ class TransformerEncoder(nn.Module):
     ) -> list[torch.Tensor]:
         """Each layer's attention probabilities `[B, heads, T, T]`, for visualisation (a separate, slower pass that
         materialises the matrices; `forward` never computes them)."""
-        attn_mask = None if attention_mask is None else key_padding_bias(attention_mask)
+        attn_mask = None if attention_mask is None else keys_to_attend(attention_mask)
         x = self.embeddings(input_ids, token_type_ids)
         maps = []
-        for layer in self.layers:
+        for layer in cast(Iterable[EncoderLayer], self.layers):  # a ModuleList yields plain Modules to mypy
             attention_input = layer.attention_norm(x) if layer.norm_first else x
             maps.append(layer.attention.attention_weights(attention_input, attn_mask))
             x = layer(x, attn_mask)
         return maps
-
-    def extra_repr(self) -> str:
-        return ", ".join(f"{k}={v}" for k, v in asdict(self.config).items() if k != "vocab_size")
 
 
 class DecoderLayer(nn.Module):
@@ -235,30 +249,24 @@ class DecoderLayer(nn.Module):
         return self.output_norm(x + self.feed_forward(x))
 
 
-class TransformerDecoder(nn.Module):
+class TransformerDecoder(TransformerStack):
     """`forward(tgt_ids, memory, memory_mask, cache=None) -> hidden [B, T, H]`; the caller projects to the vocabulary.
 
     `cache` (from `init_cache`) turns on incremental decoding: pass one new token per call.
     """
 
-    def __init__(self, vocab_size: int, **kwargs) -> None:
-        super().__init__()
-        self.config = TransformerConfig(vocab_size=vocab_size, **kwargs)
-        cfg = self.config
-        self.embeddings = Embeddings(cfg)
-        self.layers = nn.ModuleList(DecoderLayer(cfg) for _ in range(cfg.num_layers))
-        self.final_norm = nn.LayerNorm(cfg.hidden_size, eps=cfg.layer_norm_eps) if cfg.norm_first else None
-        self.apply(init_bert_weights)
+    def __init__(self, vocab_size: int, **settings: Any) -> None:
+        super().__init__(TransformerConfig(vocab_size=vocab_size, **settings), DecoderLayer)
 
-    @property
-    def hidden_size(self) -> int:
-        return self.config.hidden_size
+    @classmethod
+    def from_config(cls, config: TransformerConfig) -> TransformerDecoder:
+        return cls(**asdict(config))
 
     @property
     def input_embeddings(self) -> nn.Embedding:
         return self.embeddings.word_embeddings
 
-    def init_cache(self) -> list[dict[str, Cache]]:
+    def init_cache(self) -> DecoderCache:
         return [{"self": {}, "cross": {}} for _ in self.layers]
 
     def forward(
@@ -266,18 +274,13 @@ class TransformerDecoder(nn.Module):
         tgt_ids: torch.Tensor,
         memory: torch.Tensor,
         memory_mask: torch.Tensor,
-        cache: list[dict[str, Cache]] | None = None,
+        cache: DecoderCache | None = None,
     ) -> torch.Tensor:
         offset = 0
         if cache is not None and "k" in cache[0]["self"]:
             offset = cache[0]["self"]["k"].shape[2]
         x = self.embeddings(tgt_ids, position_offset=offset)
-        memory_bias = key_padding_bias(memory_mask)
+        attendable_memory = keys_to_attend(memory_mask)
         for i, layer in enumerate(self.layers):
-            x = layer(x, memory, memory_bias, None if cache is None else cache[i])
-        if self.final_norm is not None:
-            x = self.final_norm(x)
-        return x
-
-    def extra_repr(self) -> str:
-        return ", ".join(f"{k}={v}" for k, v in asdict(self.config).items() if k != "vocab_size")
+            x = layer(x, memory, attendable_memory, None if cache is None else cache[i])
+        return self.normed(x)

@@ -17,8 +17,10 @@ import torch.nn.functional as F
 
 try:  # torch >= 2.10
     from torch.nn.attention.varlen import varlen_attn
+
+    HAS_VARLEN = True
 except ImportError:  # pragma: no cover - older torch: always the padded fallback
-    varlen_attn = None
+    HAS_VARLEN = False
 
 
 @dataclass
@@ -54,7 +56,7 @@ class Packing:
 
 
 def uses_varlen_kernel(q: torch.Tensor, dropout_p: float) -> bool:
-    return varlen_attn is not None and q.is_cuda and q.dtype in (torch.float16, torch.bfloat16) and dropout_p == 0.0
+    return HAS_VARLEN and q.is_cuda and q.dtype in (torch.float16, torch.bfloat16) and dropout_p == 0.0
 
 
 def packed_self_attention(
@@ -63,7 +65,8 @@ def packed_self_attention(
     """Attention within each sequence of packed `[N, heads, head_dim]` q/k/v; returns `[N, heads, head_dim]`."""
     if uses_varlen_kernel(q, dropout_p):
         cu, longest = packing.cu_seqlens, packing.max_length
-        return varlen_attn(q, k, v, cu, cu, longest, longest)
+        # without return_aux it returns the output alone; torch's signature declares both results for every call
+        return varlen_attn(q, k, v, cu, cu, longest, longest)  # type: ignore[return-value]
     q, k, v = (packing.unpack(t).transpose(1, 2) for t in (q, k, v))  # [B, heads, T, head_dim]
     key_mask = packing.mask[:, None, None, :]
     out = F.scaled_dot_product_attention(q, k, v, attn_mask=key_mask, dropout_p=dropout_p)

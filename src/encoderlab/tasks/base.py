@@ -10,12 +10,15 @@ from typing import Any
 import lightning as L
 import torch
 from hydra.utils import instantiate
+from lightning.pytorch.utilities.types import OptimizerLRScheduler
 from omegaconf import DictConfig, OmegaConf
 from torch import nn
+from torchmetrics import Metric
 
 from encoderlab.data.encoding import EncodingSpec
 from encoderlab.errors import ConfigError
 from encoderlab.finetune import apply_finetune, layer_depths
+from encoderlab.models.build import ModelConfig
 from encoderlab.models.contract import Encoder, fit_on_training_split
 from encoderlab.models.lora import merged_copy
 from encoderlab.objective import Objective, metric_mode
@@ -35,11 +38,20 @@ def to_container(value: Any) -> Any:
     return OmegaConf.to_container(value, resolve=True) if isinstance(value, DictConfig) else value
 
 
+def stage_metric(metrics: nn.ModuleDict, name: str) -> Metric:
+    """`metrics[name]`, typed as the metric it is (a `ModuleDict` hands out plain modules)."""
+    metric = metrics[name]
+    if not isinstance(metric, Metric):
+        raise TypeError(f"{name} is a {type(metric).__name__}, not a torchmetrics Metric")
+    return metric
+
+
 def time_budget_clock(trainer: L.Trainer) -> dict[str, Any]:
     """The budget and the elapsed training time of the `Timer` that `trainer.max_time` installs."""
     from lightning.pytorch.callbacks import Timer
 
-    timer = next((c for c in trainer.callbacks if isinstance(c, Timer)), None)
+    callbacks = trainer.callbacks  # type: ignore[attr-defined]  # set by Lightning's callback connector, undeclared
+    timer = next((c for c in callbacks if isinstance(c, Timer)), None)
     if timer is None:
         raise ConfigError("scheduler=time_budget needs trainer.max_time (e.g. trainer.max_time=00:01:30:00)")
     budget = timer.time_elapsed("train") + (timer.time_remaining("train") or 0.0)
@@ -75,14 +87,14 @@ class Task(L.LightningModule):
         self.optimizer_cfg = to_container(optimizer)
         self.scheduler_cfg = to_container(scheduler)
         self.finetune_cfg = to_container(finetune)
-        self.compile = compile
+        self.compile_net = compile  # `compile` itself would shadow `nn.Module.compile`
         self.tokenizer_json: str | None = None
         self.encoding_spec: EncodingSpec | None = None
         self.finetune_summary = ""
 
-    def save_task_hyperparameters(self, model: Any, **values: Any) -> dict:
+    def save_task_hyperparameters(self, model: Any, **values: Any) -> ModelConfig:
         """Saves the model config (as plain data), the task's own values and the optimizer set-up, so a checkpoint
-        alone rebuilds the task; returns the plain model config."""
+        alone rebuilds the task; returns the network part of the model config, for `build_network`."""
         model = to_container(model)
         self.save_hyperparameters(
             {
@@ -90,30 +102,39 @@ class Task(L.LightningModule):
                 **values,
                 "optimizer": self.optimizer_cfg,
                 "scheduler": self.scheduler_cfg,
-                "compile": self.compile,
+                "compile": self.compile_net,
                 **({"finetune": self.finetune_cfg} if self.finetune_cfg is not None else {}),
             }
         )
-        return model
+        return ModelConfig.from_dict(model)
 
     def apply_finetune(self) -> None:
         """Subclasses that fine-tune an encoder call this once `self.net` is built: freezing, LoRA adapters."""
         self.finetune_summary = apply_finetune(self.net, self.finetune_cfg)
 
+    @property
+    def encoder(self) -> Encoder:
+        """The network's encoder: every task's network holds it at `net.encoder` (seq2seq models too)."""
+        encoder = self.net.encoder
+        if not isinstance(encoder, Encoder):
+            raise TypeError(f"{type(self.net).__name__}.encoder is a {type(encoder).__name__}, not an Encoder")
+        return encoder
+
     def on_fit_start(self) -> None:
         # statistics the encoder counts on the training split (`Encoder.fit`), once; a no-op for most encoders
-        fit_on_training_split(self.net.encoder, self.trainer.datamodule)
+        datamodule = self.trainer.datamodule  # type: ignore[attr-defined]  # set by Lightning's data connector
+        fit_on_training_split(self.encoder, datamodule)
 
     def configure_model(self) -> None:
         # Compile the inner module, never the LightningModule; kept out of the module tree (object.__setattr__)
         # so state_dict keys stay free of `_orig_mod.` and checkpoints load with or without compilation.
-        if self.compile and "_compiled_net" not in self.__dict__:
+        if self.compile_net and "_compiled_net" not in self.__dict__:
             object.__setattr__(self, "_compiled_net", torch.compile(self.net, dynamic=None))
 
     def forward_net(self, *args: Any, **kwargs: Any) -> Any:
         return self.__dict__.get("_compiled_net", self.net)(*args, **kwargs)
 
-    def configure_optimizers(self) -> dict:
+    def configure_optimizers(self) -> OptimizerLRScheduler:
         cfg = dict(self.optimizer_cfg)
         weight_decay = cfg.pop("weight_decay", 0.0)
         layer_lr_decay = (self.finetune_cfg or {}).get("layer_lr_decay")
@@ -136,8 +157,12 @@ class Task(L.LightningModule):
 
     def encoder_for_export(self) -> nn.Module:
         """The trained encoder as plain weights: LoRA adapters, if any, merged into a copy."""
-        encoder = self.net.encoder  # every task's network holds its encoder there (seq2seq models too)
-        if not isinstance(encoder, Encoder) or not encoder.capabilities.exportable:
+        encoder = self.net.encoder
+        if (
+            not isinstance(encoder, nn.Module)
+            or not isinstance(encoder, Encoder)
+            or not encoder.capabilities.exportable
+        ):
             raise TypeError(f"{type(self.net).__name__} has no exportable encoder ({type(encoder).__name__})")
         return merged_copy(encoder)
 
@@ -178,8 +203,10 @@ class Task(L.LightningModule):
         """Checkpoints written while each task kept its own best metric hold it as weights (`val_acc_best.max_value`):
         take them out (the weights load strictly) and read the best from them."""
         found = None
-        for key in [k for k in state_dict if LEGACY_BEST.match(k)]:
-            stage, name, mode = LEGACY_BEST.match(key).groups()
+        for key in list(state_dict):
+            if (legacy := LEGACY_BEST.match(key)) is None:
+                continue
+            stage, name, mode = legacy.groups()
             best = float(state_dict.pop(key))
             found = {"monitor": f"{stage}/{name}", "mode": mode, "best": best if math.isfinite(best) else None}
         return found

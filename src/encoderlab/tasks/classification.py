@@ -6,10 +6,10 @@ from typing import Any
 
 import torch
 import torch.nn.functional as F
-from hydra.utils import instantiate
 from torchmetrics import MetricCollection
 from torchmetrics.classification import AUROC, Accuracy, F1Score, MulticlassConfusionMatrix, Precision, Recall
 
+from encoderlab.models.build import SequenceClassification, Vocabulary, build_network
 from encoderlab.models.heads import SequenceClassifier
 from encoderlab.tasks.base import Task
 
@@ -34,6 +34,7 @@ def classification_metrics(num_classes: int) -> MetricCollection:
 class ClassificationTask(Task):
     accepts = ("encoder", "document_encoder")
     kind = "classification"
+    net: SequenceClassifier
 
     def __init__(
         self,
@@ -51,7 +52,7 @@ class ClassificationTask(Task):
         monitor_mode: str | None = None,
     ) -> None:
         super().__init__(optimizer, scheduler, compile, finetune, monitor, monitor_mode)
-        model = self.save_task_hyperparameters(
+        config = self.save_task_hyperparameters(
             model,
             vocab_size=vocab_size,
             num_classes=num_classes,
@@ -59,16 +60,9 @@ class ClassificationTask(Task):
             pad_id=pad_id,
             label_smoothing=label_smoothing,
         )
-        encoder = instantiate(model["encoder"], vocab_size=vocab_size, pad_id=pad_id)
-        head = model.get("head", {})
-        self.net = SequenceClassifier(
-            encoder,
-            num_classes,
-            pooling=model.get("pooling", "cls"),
-            head_dropout=head.get("dropout", 0.1),
-            head_dense=head.get("dense", True),
-        )
+        self.net = build_network(config, Vocabulary(vocab_size, pad_id), SequenceClassification(num_classes))
         self.apply_finetune()
+        self.num_classes = num_classes
         self.label_smoothing = label_smoothing
         metrics = classification_metrics(num_classes)
         self.train_metrics = metrics.clone(prefix="train/")
@@ -84,7 +78,7 @@ class ClassificationTask(Task):
 
     def _probabilities(self, logits: torch.Tensor) -> torch.Tensor:
         probs = logits.float().softmax(-1)
-        return probs[:, 1] if self.hparams.num_classes == 2 else probs
+        return probs[:, 1] if self.num_classes == 2 else probs
 
     def _predictions(self, probs: torch.Tensor) -> torch.Tensor:
         return (probs >= 0.5).long() if probs.dim() == 1 else probs.argmax(-1)

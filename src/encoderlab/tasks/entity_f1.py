@@ -57,6 +57,10 @@ class EntityF1(Metric):
 
     full_state_update = False
 
+    true_positives: torch.Tensor
+    predicted: torch.Tensor
+    gold: torch.Tensor
+
     def __init__(self, tag_names: Sequence[str], ignore_index: int = -100) -> None:
         super().__init__()
         self.tag_names = list(tag_names)

@@ -6,11 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 import torch
-from hydra.utils import instantiate
 from torchmetrics import MeanMetric
 
+from encoderlab.models.build import MaskedLM, Vocabulary, build_network
 from encoderlab.models.masked_lm import IGNORE_INDEX, MASKED_LM_NEEDS, MaskedLanguageModel
-from encoderlab.tasks.base import Task
+from encoderlab.tasks.base import Task, stage_metric
 
 
 class MaskedLMTask(Task):
@@ -18,6 +18,7 @@ class MaskedLMTask(Task):
     kind = "masked_lm"
     requires = MASKED_LM_NEEDS  # the MLM head ties to its input embeddings and is sized by its config
     exports_encoder = True
+    net: MaskedLanguageModel
 
     def __init__(
         self,
@@ -32,16 +33,11 @@ class MaskedLMTask(Task):
         max_predictions_per_seq: int | None = None,
     ) -> None:
         super().__init__(optimizer, scheduler, compile, monitor=monitor, monitor_mode=monitor_mode)
-        model = self.save_task_hyperparameters(model, vocab_size=vocab_size, pad_id=pad_id)
-        encoder = instantiate(model["encoder"], vocab_size=vocab_size, pad_id=pad_id)
-        self.net = MaskedLanguageModel(encoder, max_predictions_per_seq)
+        config = self.save_task_hyperparameters(model, vocab_size=vocab_size, pad_id=pad_id)
+        self.net = build_network(config, Vocabulary(vocab_size, pad_id), MaskedLM(max_predictions_per_seq))
         # token-weighted means over an epoch: every masked token counts once, whatever its batch
         self.eval_loss = torch.nn.ModuleDict({s: MeanMetric() for s in ("val", "test")})
         self.eval_acc = torch.nn.ModuleDict({s: MeanMetric() for s in ("val", "test")})
-
-    @property
-    def encoder(self) -> torch.nn.Module:
-        return self.net.encoder
 
     def _step(self, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         loss, logits, targets = self.forward_net(
@@ -61,14 +57,14 @@ class MaskedLMTask(Task):
 
     def _eval_step(self, stage: str, batch: dict[str, torch.Tensor]) -> None:
         loss, acc, count = self._step(batch)
-        self.eval_loss[stage].update(loss.detach(), count)
-        self.eval_acc[stage].update(acc, count)
+        stage_metric(self.eval_loss, stage).update(loss.detach(), count)
+        stage_metric(self.eval_acc, stage).update(acc, count)
 
     def _eval_epoch_end(self, stage: str) -> float:
-        loss = self.eval_loss[stage].compute()
-        acc = self.eval_acc[stage].compute()
-        self.eval_loss[stage].reset()
-        self.eval_acc[stage].reset()
+        loss_metric, acc_metric = stage_metric(self.eval_loss, stage), stage_metric(self.eval_acc, stage)
+        loss, acc = loss_metric.compute(), acc_metric.compute()
+        loss_metric.reset()
+        acc_metric.reset()
         self.log(f"{stage}/loss", loss, prog_bar=True, sync_dist=True)
         self.log(f"{stage}/ppl", torch.exp(loss), prog_bar=stage == "val", sync_dist=True)
         self.log(f"{stage}/acc", acc, sync_dist=True)

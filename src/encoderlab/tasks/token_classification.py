@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
-from hydra.utils import instantiate
 
 from encoderlab.data.token_classification import IGNORE
+from encoderlab.models.build import TokenClassification, Vocabulary, build_network
 from encoderlab.models.heads import TokenClassifier
 from encoderlab.tasks.base import Task
 from encoderlab.tasks.entity_f1 import EntityF1
@@ -28,6 +28,7 @@ def gather_words(emissions: torch.Tensor, word_positions: torch.Tensor) -> tuple
 class TokenClassificationTask(Task):
     accepts = ("encoder",)
     kind = "token_classification"
+    net: TokenClassifier
 
     def __init__(
         self,
@@ -45,7 +46,7 @@ class TokenClassificationTask(Task):
         monitor_mode: str | None = None,
     ) -> None:
         super().__init__(optimizer, scheduler, compile, finetune, monitor, monitor_mode)
-        model = self.save_task_hyperparameters(
+        config = self.save_task_hyperparameters(
             model,
             vocab_size=vocab_size,
             num_classes=num_classes,
@@ -53,9 +54,7 @@ class TokenClassificationTask(Task):
             pad_id=pad_id,
             crf=crf,
         )
-        encoder = instantiate(model["encoder"], vocab_size=vocab_size, pad_id=pad_id)
-        dropout = model.get("head", {}).get("dropout", 0.1)
-        self.net = TokenClassifier(encoder, num_classes, dropout=dropout, crf=crf)
+        self.net = build_network(config, Vocabulary(vocab_size, pad_id), TokenClassification(num_classes, crf))
         self.apply_finetune()
         self.outside_id = list(label_names).index("O") if "O" in label_names else 0
         self.val_entities = EntityF1(label_names)
@@ -91,27 +90,31 @@ class TokenClassificationTask(Task):
         self.log("train/loss", loss, on_step=True, on_epoch=True, prog_bar=True, batch_size=batch["input_ids"].shape[0])
         return loss
 
-    def _evaluate(self, batch: dict[str, torch.Tensor], stage: str, metric: EntityF1) -> None:
+    def _evaluate(self, batch: dict[str, torch.Tensor], stage: str) -> None:
         loss, emissions = self._step(batch)
         predictions = self.predict_words(emissions, batch["word_positions"], batch["tags"].shape[1])
-        metric.update(predictions, batch["tags"])
+        self._entities(stage).update(predictions, batch["tags"])
         self.log(f"{stage}/loss", loss, on_epoch=True, prog_bar=stage == "val", batch_size=batch["input_ids"].shape[0])
 
+    def _entities(self, stage: str) -> EntityF1:
+        return self.val_entities if stage == "val" else self.test_entities
+
+    def _log_entity_scores(self, stage: str) -> None:
+        scores = self._entities(stage).compute()
+        self._entities(stage).reset()
+        self.log_dict({f"{stage}/{name}": value for name, value in scores.items()}, sync_dist=True)
+
     def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
-        self._evaluate(batch, "val", self.val_entities)
+        self._evaluate(batch, "val")
 
     def log_validation_epoch(self) -> None:
-        scores = self.val_entities.compute()
-        self.val_entities.reset()
-        self.log_dict({f"val/{name}": value for name, value in scores.items()}, sync_dist=True)
+        self._log_entity_scores("val")
 
     def test_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
-        self._evaluate(batch, "test", self.test_entities)
+        self._evaluate(batch, "test")
 
     def on_test_epoch_end(self) -> None:
-        scores = self.test_entities.compute()
-        self.test_entities.reset()
-        self.log_dict({f"test/{name}": value for name, value in scores.items()}, sync_dist=True)
+        self._log_entity_scores("test")
 
     def predict_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
         emissions = self(batch)

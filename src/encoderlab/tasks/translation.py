@@ -7,13 +7,14 @@ import logging
 from typing import Any
 
 import torch
-from hydra.utils import instantiate
 from tokenizers import Tokenizer
 from torchmetrics import MeanMetric
 from torchmetrics.classification import MulticlassAccuracy
 
 from encoderlab.data.translation import detokenize
-from encoderlab.tasks.base import Task
+from encoderlab.models.build import Seq2Seq, Vocabulary, build_network
+from encoderlab.models.seq2seq import Seq2SeqModel
+from encoderlab.tasks.base import Task, stage_metric
 from encoderlab.tasks.bleu import CorpusScores
 
 log = logging.getLogger(__name__)
@@ -41,6 +42,7 @@ def smoothed_nll(
 class TranslationTask(Task):
     accepts = ("seq2seq",)
     kind = "translation"
+    net: Seq2SeqModel
 
     def __init__(
         self,
@@ -63,7 +65,7 @@ class TranslationTask(Task):
         monitor_mode: str | None = None,
     ) -> None:
         super().__init__(optimizer, scheduler, compile, monitor=monitor, monitor_mode=monitor_mode)
-        model = self.save_task_hyperparameters(
+        config = self.save_task_hyperparameters(
             model,
             vocab_size=vocab_size,
             pad_id=pad_id,
@@ -77,8 +79,12 @@ class TranslationTask(Task):
             length_penalty=length_penalty,
             max_decode_length=max_decode_length,
         )
-        self.net = instantiate(model["net"], vocab_size=vocab_size, pad_id=pad_id, bos_id=bos_id, eos_id=eos_id)
+        self.net = build_network(config, Vocabulary(vocab_size, pad_id, bos_id, eos_id), Seq2Seq())
+        self.pad_id = pad_id
         self.label_smoothing = label_smoothing
+        self.beam_sizes = {"val": val_beam_size, "test": test_beam_size}
+        self.length_penalty = length_penalty
+        self.max_decode_length = max_decode_length
         # keyed `<stage>_...`: a bare "train" key would clash with `nn.Module.train`
         self.accuracy = torch.nn.ModuleDict(
             {
@@ -105,30 +111,38 @@ class TranslationTask(Task):
 
     def translate(self, src_ids: torch.Tensor, src_mask: torch.Tensor, beam_size: int) -> list[str]:
         """Batched decoding to detokenized text."""
-        max_len = min(self.hparams.max_decode_length, 2 * int(src_mask.sum(1).max()) + 10)
+        max_len = min(self.max_decode_length, 2 * int(src_mask.sum(1).max()) + 10)
         ids = self.net.generate(
-            src_ids, src_mask, max_len=max_len, beam_size=beam_size, length_penalty=self.hparams.length_penalty
+            src_ids, src_mask, max_len=max_len, beam_size=beam_size, length_penalty=self.length_penalty
         )
         return [detokenize(self.tokenizer, row) for row in ids.tolist()]
 
     def _step(self, batch: dict[str, Any], stage: str) -> torch.Tensor:
         logits = self(batch)
         target = batch["tgt_out_ids"]
-        loss, nll, tokens = smoothed_nll(logits, target, self.hparams.pad_id, self.label_smoothing)
-        self.accuracy[f"{stage}_acc"].update(logits.detach().argmax(-1), target)
-        self.nll[f"{stage}_nll"].update(nll.detach(), weight=tokens)
+        loss, nll, tokens = smoothed_nll(logits, target, self.pad_id, self.label_smoothing)
+        accuracy = stage_metric(self.accuracy, f"{stage}_acc")
+        accuracy.update(logits.detach().argmax(-1), target)
+        stage_metric(self.nll, f"{stage}_nll").update(nll.detach(), weight=tokens)
         batch_size = target.shape[0]
         self.log(f"{stage}/loss", loss, on_step=stage == "train", on_epoch=True, prog_bar=True, batch_size=batch_size)
-        self.log(f"{stage}/acc", self.accuracy[f"{stage}_acc"], on_epoch=True, batch_size=batch_size)
+        self.log(f"{stage}/acc", accuracy, on_epoch=True, batch_size=batch_size)
         return loss
 
+    def _evaluate(self, batch: dict[str, Any], stage: str) -> None:
+        """Teacher-forced loss and accuracy, then decoding (greedy or beam, as the stage's beam size says) for BLEU."""
+        self._step(batch, stage)
+        hypotheses = self.translate(batch["src_ids"], batch["src_mask"], self.beam_sizes[stage])
+        self.scores[stage].update(hypotheses, batch["references"])
+
     def _log_perplexity(self, stage: str) -> None:
-        self.log(f"{stage}/ppl", torch.exp(self.nll[f"{stage}_nll"].compute()), sync_dist=True)
-        self.nll[f"{stage}_nll"].reset()
+        nll = stage_metric(self.nll, f"{stage}_nll")
+        self.log(f"{stage}/ppl", torch.exp(nll.compute()), sync_dist=True)
+        nll.reset()
 
     def on_train_start(self) -> None:
         self.scores["val"].reset()
-        self.nll["val_nll"].reset()
+        stage_metric(self.nll, "val_nll").reset()
 
     def training_step(self, batch: dict[str, Any], batch_idx: int) -> torch.Tensor:
         return self._step(batch, "train")
@@ -137,9 +151,7 @@ class TranslationTask(Task):
         self._log_perplexity("train")
 
     def validation_step(self, batch: dict[str, Any], batch_idx: int) -> None:
-        self._step(batch, "val")
-        hypotheses = self.translate(batch["src_ids"], batch["src_mask"], self.hparams.val_beam_size)
-        self.scores["val"].update(hypotheses, batch["references"])
+        self._evaluate(batch, "val")
 
     def log_validation_epoch(self) -> None:
         self._log_perplexity("val")
@@ -153,9 +165,7 @@ class TranslationTask(Task):
         self.scores["val"].reset()
 
     def test_step(self, batch: dict[str, Any], batch_idx: int) -> None:
-        self._step(batch, "test")
-        hypotheses = self.translate(batch["src_ids"], batch["src_mask"], self.hparams.test_beam_size)
-        self.scores["test"].update(hypotheses, batch["references"])
+        self._evaluate(batch, "test")
 
     def on_test_epoch_end(self) -> None:
         self._log_perplexity("test")
@@ -168,6 +178,6 @@ class TranslationTask(Task):
     def run_summary(self) -> dict[str, Any]:
         return {
             "sacrebleu_signatures": self.scores["test"].signatures,
-            "test_beam_size": self.hparams.test_beam_size,
-            "length_penalty": self.hparams.length_penalty,
+            "test_beam_size": self.beam_sizes["test"],
+            "length_penalty": self.length_penalty,
         }
