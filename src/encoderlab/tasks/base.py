@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import re
+from pathlib import Path
 from typing import Any
 
 import lightning as L
@@ -23,6 +24,7 @@ from encoderlab.models.contract import Encoder, fit_on_training_split
 from encoderlab.models.lora import merged_copy
 from encoderlab.objective import Objective, metric_mode
 from encoderlab.optim import param_groups
+from encoderlab.pretrained import load_encoder_weights
 
 CHECKPOINT_KEY = "encoderlab"
 # where each task kept its best value before the base class owned it (`val_acc_best.max_value`): dropped on load
@@ -80,8 +82,12 @@ class Task(L.LightningModule):
         finetune: dict | None = None,
         monitor: str = "val/loss",
         monitor_mode: str | None = None,
+        pretrained_encoder: str | Path | None = None,
     ) -> None:
         super().__init__()
+        # a starting point, not a setting: a checkpoint already holds these weights, so it is not saved with them
+        self.pretrained_encoder = pretrained_encoder
+        self.pretrained_weights_loaded = 0
         # monitor_mode None: lower is better for losses and perplexities, higher for everything else
         self.objective = Objective(monitor, monitor_mode or metric_mode(monitor))
         self.optimizer_cfg = to_container(optimizer)
@@ -108,8 +114,11 @@ class Task(L.LightningModule):
         )
         return ModelConfig.from_dict(model)
 
-    def apply_finetune(self) -> None:
-        """Subclasses that fine-tune an encoder call this once `self.net` is built: freezing, LoRA adapters."""
+    def prepare_encoder(self) -> None:
+        """Subclasses call this once `self.net` is built: the pretrained encoder's weights (`model.pretrained`)
+        go in first, every one, then the fine-tuning set-up (freezing, LoRA adapters) wraps them."""
+        if self.pretrained_encoder is not None:
+            self.pretrained_weights_loaded, _ = load_encoder_weights(self.net.encoder, self.pretrained_encoder)
         self.finetune_summary = apply_finetune(self.net, self.finetune_cfg)
 
     @property

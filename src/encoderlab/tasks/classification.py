@@ -50,8 +50,11 @@ class ClassificationTask(Task):
         label_smoothing: float = 0.0,
         monitor: str = "val/acc",
         monitor_mode: str | None = None,
+        pretrained_encoder: str | None = None,
     ) -> None:
-        super().__init__(optimizer, scheduler, compile, finetune, monitor, monitor_mode)
+        super().__init__(
+            optimizer, scheduler, compile, finetune, monitor, monitor_mode, pretrained_encoder=pretrained_encoder
+        )
         config = self.save_task_hyperparameters(
             model,
             vocab_size=vocab_size,
@@ -61,7 +64,7 @@ class ClassificationTask(Task):
             label_smoothing=label_smoothing,
         )
         self.net = build_network(config, Vocabulary(vocab_size, pad_id), SequenceClassification(num_classes))
-        self.apply_finetune()
+        self.prepare_encoder()
         self.num_classes = num_classes
         self.label_smoothing = label_smoothing
         metrics = classification_metrics(num_classes)

@@ -31,10 +31,19 @@ class MaskedLMTask(Task):
         monitor: str = "val/loss",
         monitor_mode: str | None = None,
         max_predictions_per_seq: int | None = None,
+        pretrained_encoder: str | None = None,
     ) -> None:
-        super().__init__(optimizer, scheduler, compile, monitor=monitor, monitor_mode=monitor_mode)
+        super().__init__(
+            optimizer,
+            scheduler,
+            compile,
+            monitor=monitor,
+            monitor_mode=monitor_mode,
+            pretrained_encoder=pretrained_encoder,
+        )
         config = self.save_task_hyperparameters(model, vocab_size=vocab_size, pad_id=pad_id)
         self.net = build_network(config, Vocabulary(vocab_size, pad_id), MaskedLM(max_predictions_per_seq))
+        self.prepare_encoder()  # continued pretraining starts from model.pretrained
         # token-weighted means over an epoch: every masked token counts once, whatever its batch
         self.eval_loss = torch.nn.ModuleDict({s: MeanMetric() for s in ("val", "test")})
         self.eval_acc = torch.nn.ModuleDict({s: MeanMetric() for s in ("val", "test")})

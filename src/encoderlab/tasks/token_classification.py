@@ -44,8 +44,11 @@ class TokenClassificationTask(Task):
         crf: bool = False,
         monitor: str = "val/f1",
         monitor_mode: str | None = None,
+        pretrained_encoder: str | None = None,
     ) -> None:
-        super().__init__(optimizer, scheduler, compile, finetune, monitor, monitor_mode)
+        super().__init__(
+            optimizer, scheduler, compile, finetune, monitor, monitor_mode, pretrained_encoder=pretrained_encoder
+        )
         config = self.save_task_hyperparameters(
             model,
             vocab_size=vocab_size,
@@ -55,7 +58,7 @@ class TokenClassificationTask(Task):
             crf=crf,
         )
         self.net = build_network(config, Vocabulary(vocab_size, pad_id), TokenClassification(num_classes, crf))
-        self.apply_finetune()
+        self.prepare_encoder()
         self.outside_id = list(label_names).index("O") if "O" in label_names else 0
         self.val_entities = EntityF1(label_names)
         self.test_entities = EntityF1(label_names)

@@ -23,7 +23,7 @@ from encoderlab.data.split_loaders import SplitDataModule
 from encoderlab.distributed import patch_lightning_ddp_launcher, reset_distributed_state, snapshot_distributed_env
 from encoderlab.hardware.allocator import keep_freed_memory
 from encoderlab.hardware.threads import configure_threads
-from encoderlab.pretrained import load_encoder_weights, save_encoder
+from encoderlab.pretrained import save_encoder
 from encoderlab.report.provenance import command_line, device_description, git_commit
 from encoderlab.tasks.base import class_path
 from encoderlab.training.run_inputs import StartingPoint, compile_friendly_padding, finetune_kwargs, starting_point
@@ -71,6 +71,7 @@ def train(cfg: DictConfig) -> dict[str, float]:
         scheduler=cfg.scheduler,
         **datamodule.task_kwargs(),  # what the task must know of the data: vocabulary, labels, special ids
         **finetune,
+        **start.task_kwargs(),
         _recursive_=False,
     )
     task.tokenizer_json = tokenizer.to_str()
@@ -154,15 +155,13 @@ def train(cfg: DictConfig) -> dict[str, float]:
 
 
 def load_starting_weights(task: Any, start: StartingPoint, cfg: DictConfig, resuming: bool) -> None:
-    """A pretrained encoder's weights, or word vectors as token embeddings (not when resuming: the checkpoint
-    already holds them, trained on)."""
-    if start.pretrained is not None:
-        loaded, adapters = load_encoder_weights(task.net.encoder, start.pretrained)
+    """Word vectors as token embeddings (not when resuming: the checkpoint already holds them, trained on); a
+    pretrained encoder's weights the task loaded itself."""
+    if start.pretrained is not None:  # the task loaded them, before any adapter wrapped the encoder
         log.info(
-            "Loaded %d pretrained encoder weights from %s (every one; new adapters: %d)",
-            loaded,
+            "Loaded %d pretrained encoder weights from %s (every one, before the fine-tuning set-up)",
+            task.pretrained_weights_loaded,
             start.pretrained,
-            len(adapters),
         )
     if start.vectors is not None and not resuming:
         encoder = task.net.encoder

@@ -36,6 +36,10 @@ class StartingPoint:
             return {"tokenizer_path": str(self.vectors_dir / TOKENIZER)}
         return {}
 
+    def task_kwargs(self) -> dict[str, Any]:
+        """The task loads a pretrained encoder's weights itself, before fine-tuning adapters wrap the encoder."""
+        return {"pretrained_encoder": str(self.pretrained)} if self.pretrained is not None else {}
+
 
 def starting_point(cfg: DictConfig) -> StartingPoint:
     """`model.pretrained=<dir>` (checked to fit the model config) or `model.embeddings=<dir>` (read)."""
