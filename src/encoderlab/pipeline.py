@@ -26,7 +26,7 @@ from omegaconf import DictConfig, OmegaConf, open_dict
 from encoderlab.callbacks import AtomicCheckpointIO, SaveOnInterrupt
 from encoderlab.checkpoints import check_compatible, resolve_checkpoint
 from encoderlab.config_checks import check_combinations, check_types, check_values, parameter_types
-from encoderlab.data.split_loaders import SplitDataModule
+from encoderlab.data.datamodule_base import SplitDataModule
 from encoderlab.distributed import patch_lightning_ddp_launcher, reset_distributed_state, snapshot_distributed_env
 from encoderlab.errors import ConfigError
 from encoderlab.hardware.allocator import keep_freed_memory

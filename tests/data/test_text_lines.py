@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from encoderlab.data import text_corpus, translation
-from encoderlab.data.conll import read_conll
+from encoderlab.data.conll_format import read_conll
 from encoderlab.data.sst2 import SST2DataModule
-from encoderlab.data.table_files import read_columns
+from encoderlab.data.table_format import read_columns
 from encoderlab.data.text_lines import read_text_lines
 from encoderlab.errors import UserError
 

@@ -23,7 +23,7 @@ from urllib.parse import urlparse
 
 import httpx
 
-from encoderlab.data.table_files import read_columns
+from encoderlab.data.table_format import read_columns
 from encoderlab.errors import UserError
 from encoderlab.pipeline import device_description, git_commit
 

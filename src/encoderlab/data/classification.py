@@ -19,11 +19,11 @@ from tokenizers import Tokenizer
 from torch.utils.data import DataLoader, SequentialSampler
 
 from encoderlab.data.collate import ClassificationCollator
+from encoderlab.data.datamodule_base import SplitDataModule
 from encoderlab.data.encoding import EncodingSpec, encode_columns
-from encoderlab.data.split_loaders import SplitDataModule
+from encoderlab.data.input_checks import CHARS_PER_TOKEN, cap_texts, drop_empty_texts
 from encoderlab.data.subsets import limit_training_split
 from encoderlab.data.tokenizer import PAD, TokenizerSettings, load_or_train
-from encoderlab.data.validation import CHARS_PER_TOKEN, cap_texts, drop_empty_texts
 from encoderlab.errors import ConfigError, UserError
 
 log = logging.getLogger(__name__)

@@ -14,8 +14,8 @@ from typing import Any
 
 from tokenizers import Tokenizer
 
+from encoderlab.data.input_checks import cap_text
 from encoderlab.data.tokenizer import CLS, SEP
-from encoderlab.data.validation import cap_text
 from encoderlab.errors import ConfigError
 
 TRUNCATION_CHOICES = ("head", "head_tail")

@@ -25,9 +25,9 @@ import torch
 from tokenizers import Tokenizer
 from torch.utils.data import DataLoader, Dataset, SequentialSampler
 
+from encoderlab.data.datamodule_base import SplitDataModule
 from encoderlab.data.disk_cache import load_or_build
 from encoderlab.data.masking import MaskedLMCollator, mask_tokens
-from encoderlab.data.split_loaders import SplitDataModule
 from encoderlab.data.text_lines import read_text_lines
 from encoderlab.data.tokenizer import CLS, MASK, PAD, SEP, UNK, TokenizerSettings, files_fingerprint, load_or_train
 from encoderlab.errors import ConfigError, DataNotFoundError, UserError

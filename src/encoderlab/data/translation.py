@@ -17,8 +17,8 @@ from tokenizers import Tokenizer
 from torch.utils.data import DataLoader, SequentialSampler
 
 from encoderlab.data.collate import TranslationCollator
+from encoderlab.data.datamodule_base import SplitDataModule
 from encoderlab.data.sources import local_or_hub
-from encoderlab.data.split_loaders import SplitDataModule
 from encoderlab.data.subsets import limit_training_split
 from encoderlab.data.text_lines import read_text_lines
 from encoderlab.data.tokenizer import (
