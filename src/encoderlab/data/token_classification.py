@@ -13,8 +13,9 @@ from typing import Any
 from datasets import DatasetDict
 from tokenizers import Tokenizer
 
-from encoderlab.data.classification import SPLITS, TextClassificationDataModule
+from encoderlab.data.classification import TextClassificationDataModule
 from encoderlab.data.collate import TokenClassificationCollator
+from encoderlab.data.datamodule_base import SPLITS
 from encoderlab.data.tokenizer import UNK
 from encoderlab.errors import UserError
 
@@ -61,7 +62,7 @@ class TokenClassificationDataModule(TextClassificationDataModule):
     task = "token_classification"
     keep_columns = ("tags",)
 
-    def _training_texts(self) -> Iterator[str]:
+    def training_texts(self) -> Iterator[str]:
         for tokens in self.load_splits()["train"]["tokens"]:
             yield " ".join(tokens)
 
