@@ -14,7 +14,7 @@ from typing import Any
 from datasets import Dataset, DatasetDict
 from tokenizers import Tokenizer
 
-from encoderlab.data.collate import ClassificationCollator
+from encoderlab.data.collate import ClassificationCollator, Collator
 from encoderlab.data.datamodule_base import SPLITS, SplitDataModule
 from encoderlab.data.encoding import EncodingSpec, encode_columns
 from encoderlab.data.input_checks import CHARS_PER_TOKEN, cap_texts, drop_empty_texts
@@ -189,7 +189,7 @@ class TextClassificationDataModule(SplitDataModule):
         """A module-level function and its settings for `Dataset.map` (hashable, unlike this module's state)."""
         return encode_columns, {"spec": self.encoding_spec}  # never None here: only token classification has none
 
-    def make_collator(self) -> ClassificationCollator:
+    def make_collator(self) -> Collator:
         return ClassificationCollator(self.pad_id, self.pad_to_multiple_of)
 
     def example_lengths(self, dataset: Dataset) -> list[int]:

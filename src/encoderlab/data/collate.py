@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import torch
+
+Collator = Callable[[list[dict[str, Any]]], dict[str, Any]]  # examples -> a batch
 
 
 def pad_sequences(

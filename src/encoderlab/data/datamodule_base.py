@@ -21,6 +21,7 @@ from lightning.pytorch.trainer.states import TrainerFn
 from tokenizers import Tokenizer
 from torch.utils.data import DataLoader, SequentialSampler
 
+from encoderlab.data.collate import Collator
 from encoderlab.data.sampler import LengthBucketBatchSampler, ResumableBatchSampler, SeededRandomSampler, TrainPosition
 from encoderlab.data.token_budget import TokenBudgetBatchSampler
 from encoderlab.data.tokenizer import PAD, TokenizerSettings, load_or_train, token_id
@@ -34,7 +35,7 @@ SPLITS = ("train", "validation", "test")
 class LoaderOptions(TypedDict):
     """What the loaders of all three splits share."""
 
-    collate_fn: Callable[[list[Any]], Any]
+    collate_fn: Collator
     num_workers: int
     pin_memory: bool
     persistent_workers: bool
@@ -164,7 +165,7 @@ class SplitDataModule(L.LightningDataModule):
         return ()
 
     # -- loaders --------------------------------------------------------------------------------------------------
-    def make_collator(self) -> Callable[[list[Any]], Any]:
+    def make_collator(self) -> Collator:
         raise NotImplementedError
 
     def example_lengths(self, dataset: Any) -> Sequence[int]:
