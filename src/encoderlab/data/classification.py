@@ -18,7 +18,6 @@ from encoderlab.data.collate import ClassificationCollator, Collator
 from encoderlab.data.datamodule_base import SPLITS, SplitDataModule
 from encoderlab.data.encoding import EncodingSpec, encode_columns
 from encoderlab.data.input_checks import CHARS_PER_TOKEN, cap_texts, drop_empty_texts
-from encoderlab.data.subsets import limit_training_split
 from encoderlab.data.tokenizer import TokenizerSettings
 from encoderlab.errors import ConfigError, UserError
 
@@ -72,6 +71,7 @@ class TextClassificationDataModule(SplitDataModule):
             length_bucketing=length_bucketing,
             max_tokens=max_tokens,
             pad_to_multiple_of=pad_to_multiple_of,
+            train_limit=train_limit,
         )
         self._label_names = list(label_names) if label_names else None  # None: the subclass infers them on reading
         self.truncation = truncation
@@ -79,7 +79,6 @@ class TextClassificationDataModule(SplitDataModule):
         default_chars = CHARS_PER_TOKEN * settings.max_length
         self.max_text_chars = max_text_chars if max_text_chars is not None else default_chars
         self._single_text_spec()  # checks truncation and the character cap before any data is read
-        self.train_limit = train_limit
         self._raw: DatasetDict | None = None
 
     # -- where the data comes from (subclasses) -------------------------------------------------------------------
@@ -149,26 +148,11 @@ class TextClassificationDataModule(SplitDataModule):
             "pad_id": self.pad_id,
         }
 
-    # -- Lightning hooks ------------------------------------------------------------------------------------------
-    def prepare_data(self) -> None:
-        # Once per node: fetch (hub) or check (local) the raw data and build the tokenizer cache.
-        self.load_splits()
-        _ = self.tokenizer
-
-    def setup(self, stage: str | None = None) -> None:
-        if self.datasets:
-            return
-        raw = DatasetDict(self.load_splits())
-        self._check_splits(raw)
-        tokenizer = self.tokenizer
-        raw["train"] = limit_training_split(raw["train"], self.train_limit, self.seed)
-        encode, settings = self.encode_function()
-        self.encode_splits(raw, encode, {"tokenizer": tokenizer, **settings}, "texts")
-
+    # -- datasets and loaders -------------------------------------------------------------------------------------
     def kept_columns(self, split: str) -> tuple[str, ...]:
         return self.keep_columns
 
-    def _check_splits(self, raw: DatasetDict) -> None:
+    def check_splits(self, raw: DatasetDict) -> None:
         for split in SPLITS:
             if split not in raw or len(raw[split]) == 0:
                 raise UserError(

@@ -1,8 +1,9 @@
 """The base of every data module: its settings, tokenizer, train/validation/test loaders and the training loader's
 position in the checkpoint, so a run interrupted mid-epoch resumes at the next unseen batch.
 
-A data module says what is its own: where its texts come from (`corpus_fingerprint`, `training_texts`), how it
-builds `datasets` in `setup`, its collator and the length of each training example (for length bucketing).
+A data module says what is its own: where its texts come from (`load_splits`, `corpus_fingerprint`,
+`training_texts`), how a split is checked and encoded (`check_splits`, `encode_function`, `kept_columns`), its
+collator and the length of each training example (for length bucketing).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from torch.utils.data import DataLoader, SequentialSampler
 
 from encoderlab.data.collate import Collator
 from encoderlab.data.sampler import LengthBucketBatchSampler, ResumableBatchSampler, SeededRandomSampler, TrainPosition
+from encoderlab.data.subsets import limit_training_split
 from encoderlab.data.token_budget import TokenBudgetBatchSampler
 from encoderlab.data.tokenizer import PAD, TokenizerSettings, load_or_train, token_id
 from encoderlab.errors import ConfigError
@@ -72,6 +74,7 @@ class SplitDataModule(L.LightningDataModule):
         length_bucketing: bool = False,
         max_tokens: int | None = None,
         pad_to_multiple_of: int | None = None,
+        train_limit: int | None = None,
     ) -> None:
         super().__init__()
         self.name = name
@@ -92,6 +95,7 @@ class SplitDataModule(L.LightningDataModule):
         self.length_bucketing = length_bucketing
         self.max_tokens = max_tokens
         self.pad_to_multiple_of = pad_to_multiple_of
+        self.train_limit = train_limit  # train on this many examples of the training split (a fixed sample)
         self.datasets: dict[str, Any] = {}  # per split: what its loader reads (built by `setup`)
         self.truncated: dict[str, int] = {}  # per split: how many examples lost tokens to `max_length`
         self._tokenizer: Tokenizer | None = None
@@ -130,16 +134,38 @@ class SplitDataModule(L.LightningDataModule):
     def pad_id(self) -> int:
         return token_id(self.tokenizer, PAD)
 
-    # -- datasets -------------------------------------------------------------------------------------------------
-    def encode_splits(
-        self,
-        raw: DatasetDict,
-        encode: Callable[..., dict[str, list]],
-        settings: dict[str, Any],
-        examples: str,
-    ) -> None:
-        """Every split of `raw` through `encode(batch, **settings)` (a module-level function: `Dataset.map` hashes
-        it) into `datasets`, keeping the raw columns `kept_columns(split)`; warns how many `examples` were cut."""
+    # -- raw splits -> datasets (where splits are rows of a `datasets.Dataset`; text_corpus packs blocks instead) -
+    examples = "texts"  # what one row is, for the truncation warning
+
+    def load_splits(self) -> DatasetDict:
+        """The raw `train`, `validation` and `test` splits (read once)."""
+        raise NotImplementedError
+
+    def check_splits(self, raw: DatasetDict) -> None:
+        """Stop with one line when a split can't be trained or scored on."""
+
+    def encode_function(self) -> tuple[Callable[..., dict[str, list]], dict[str, Any]]:
+        """A module-level function (`Dataset.map` hashes it) and its settings besides the tokenizer."""
+        raise NotImplementedError
+
+    def prepare_data(self) -> None:
+        # Once per node: fetch (hub) or check (local) the raw data and build the tokenizer cache.
+        self.load_splits()
+        _ = self.tokenizer
+
+    def setup(self, stage: str | None = None) -> None:
+        if self.datasets:
+            return
+        raw = DatasetDict(self.load_splits())
+        self.check_splits(raw)
+        tokenizer = self.tokenizer
+        raw["train"] = limit_training_split(raw["train"], self.train_limit, self.seed)
+        encode, settings = self.encode_function()
+        self.encode_splits(raw, encode, {"tokenizer": tokenizer, **settings})
+
+    def encode_splits(self, raw: DatasetDict, encode: Callable[..., dict[str, list]], settings: dict[str, Any]) -> None:
+        """Every split of `raw` through `encode(batch, **settings)` into `datasets`, keeping the raw columns
+        `kept_columns(split)`; warns how many rows were truncated."""
         for split in SPLITS:
             kept = self.kept_columns(split)
             self.datasets[split] = raw[split].map(
@@ -156,7 +182,7 @@ class SplitDataModule(L.LightningDataModule):
                     split,
                     self.truncated[split],
                     len(self.datasets[split]),
-                    examples,
+                    self.examples,
                     self.tokenizer_settings.max_length,
                 )
 

@@ -77,7 +77,7 @@ class TokenClassificationDataModule(TextClassificationDataModule):
                 "add it to data.label_names or fix the file"
             ) from None
 
-    def _check_splits(self, raw: DatasetDict) -> None:
+    def check_splits(self, raw: DatasetDict) -> None:
         for split in SPLITS:
             if split not in raw or len(raw[split]) == 0:
                 raise UserError(f"the {split} split of {type(self).__name__} is empty or missing")

@@ -6,7 +6,7 @@ on both sides of the training split), encoding, bucketing and loaders are shared
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -16,7 +16,6 @@ from tokenizers import Tokenizer
 from encoderlab.data.collate import TranslationCollator
 from encoderlab.data.datamodule_base import SPLITS, SplitDataModule
 from encoderlab.data.sources import local_or_hub
-from encoderlab.data.subsets import limit_training_split
 from encoderlab.data.text_lines import read_text_lines
 from encoderlab.data.tokenizer import BOS, EOS, SEQ2SEQ_SPECIAL_TOKENS, TokenizerSettings, files_fingerprint, token_id
 from encoderlab.errors import DataNotFoundError, UserError
@@ -44,6 +43,7 @@ class TranslationDataModule(SplitDataModule):
     """Splits hold `src` and `tgt` text columns; batches come from `TranslationCollator`."""
 
     task = "translation"
+    examples = "sentence pairs"
     languages: tuple[str, ...] = ()
     folder = ""
     split_files: ClassVar[dict[str, str]] = {"train": "train", "validation": "valid", "test": "test"}
@@ -78,10 +78,10 @@ class TranslationDataModule(SplitDataModule):
             seed=seed,
             length_bucketing=length_bucketing,
             max_tokens=max_tokens,
+            train_limit=train_limit,
         )
         self.src_lang = src_lang
         self.tgt_lang = tgt_lang
-        self.train_limit = train_limit
         self._raw: DatasetDict | None = None
 
     # -- languages and files --------------------------------------------------------------------------------------
@@ -162,21 +162,14 @@ class TranslationDataModule(SplitDataModule):
             "tgt_lang": self.tgt_lang,
         }
 
-    # -- Lightning hooks ------------------------------------------------------------------------------------------
-    def prepare_data(self) -> None:
-        self.load_splits()
-        _ = self.tokenizer
-
-    def setup(self, stage: str | None = None) -> None:
-        if self.datasets:
-            return
-        raw = DatasetDict(self.load_splits())
+    # -- datasets and loaders -------------------------------------------------------------------------------------
+    def check_splits(self, raw: DatasetDict) -> None:
         for split in SPLITS:
             if len(raw[split]) == 0:
                 raise UserError(f"the {split} split of data={self.name} is empty")
-        raw["train"] = limit_training_split(raw["train"], self.train_limit, self.seed)
-        settings = {"tokenizer": self.tokenizer, "bos_id": token_id(self.tokenizer, BOS)}
-        self.encode_splits(raw, _encode_pairs, settings, "sentence pairs")
+
+    def encode_function(self) -> tuple[Callable[..., dict[str, list]], dict[str, Any]]:
+        return _encode_pairs, {"bos_id": token_id(self.tokenizer, BOS)}
 
     def kept_columns(self, split: str) -> tuple[str, ...]:
         return () if split == "train" else ("tgt",)  # evaluation keeps the references BLEU scores against
