@@ -60,7 +60,6 @@ class TokenClassificationDataModule(TextClassificationDataModule):
     """
 
     task = "token_classification"
-    keep_columns = ("tags",)
 
     def training_texts(self) -> Iterator[str]:
         for tokens in self.load_splits()["train"]["tokens"]:
@@ -76,6 +75,9 @@ class TokenClassificationDataModule(TextClassificationDataModule):
                 f"tag {missing.args[0]!r} in {where} is not one of the tags ({', '.join(self.label_names)}); "
                 "add it to data.label_names or fix the file"
             ) from None
+
+    def kept_columns(self, split: str) -> tuple[str, ...]:
+        return ("tags",)
 
     def check_splits(self, raw: DatasetDict) -> None:
         for split in SPLITS:
