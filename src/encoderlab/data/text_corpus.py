@@ -44,7 +44,7 @@ def is_wikitext(path: Path) -> bool:
     return path.name.endswith((".tokens", ".tokens.gz"))
 
 
-def read_lines(path: Path) -> Iterator[str]:
+def read_corpus_lines(path: Path) -> Iterator[str]:
     """Lines without their newline; WikiText markup undone. A file that can't be read stops with one line."""
     wikitext = is_wikitext(path)
     for line in read_text_lines(path):
@@ -198,7 +198,7 @@ class TextCorpusDataModule(SplitDataModule):
 
     def _lines(self, split: str) -> Iterator[str]:
         for path in self.files(split):
-            yield from read_lines(path)
+            yield from read_corpus_lines(path)
             yield ""  # a file ends its last document
 
     # -- tokenizer --------------------------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ from encoderlab.data.tokenizer import BOS, EOS, SEQ2SEQ_SPECIAL_TOKENS, Tokenize
 from encoderlab.errors import DataNotFoundError, UserError
 
 
-def read_lines(path: Path) -> list[str]:
+def read_parallel_lines(path: Path) -> list[str]:
     return [line.rstrip("\r\n") for line in read_text_lines(path)]
 
 
@@ -129,7 +129,7 @@ class TranslationDataModule(SplitDataModule):
     def _read_local(self, files: dict[str, Path]) -> DatasetDict:
         splits = {}
         for split in SPLITS:
-            src, tgt = read_lines(files[f"{split}.src"]), read_lines(files[f"{split}.tgt"])
+            src, tgt = read_parallel_lines(files[f"{split}.src"]), read_parallel_lines(files[f"{split}.tgt"])
             if len(src) != len(tgt):
                 raise UserError(
                     f"{files[f'{split}.src']} has {len(src)} lines but {files[f'{split}.tgt']} has {len(tgt)}; "
