@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from encoderlab.data.conll import iob1_to_iob2, read_conll
 from encoderlab.data.conll2003 import TAGS, CoNLL2003DataModule
+from encoderlab.data.conll_format import iob1_to_iob2, read_conll
 from encoderlab.data.token_classification import IGNORE, align_labels, encode_words
 from encoderlab.data.tokenizer import UNK, TokenizerSettings, load_or_train
 from encoderlab.errors import DataNotFoundError, UserError

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from encoderlab.data.text_corpus import TextCorpusDataModule, pack_blocks, read_lines
+from encoderlab.data.text_corpus import TextCorpusDataModule, pack_blocks, read_corpus_lines
 from encoderlab.errors import UserError
 from encoderlab.models.masked_lm import IGNORE_INDEX
 
@@ -31,7 +31,7 @@ def test_wikitext_markup_is_undone(tmp_path: Path) -> None:
     path = tmp_path / "wiki.valid.tokens.gz"
     with gzip.open(path, "wt", encoding="utf-8") as handle:
         handle.write(" = = Early life = = \n 3 @.@ 5 km , a well @-@ known <unk> \n")
-    assert list(read_lines(path)) == ["Early life", "3.5 km , a well-known [UNK]"]
+    assert list(read_corpus_lines(path)) == ["Early life", "3.5 km , a well-known [UNK]"]
 
 
 def write_corpus(folder: Path) -> Path:

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from encoderlab.data import text_corpus, translation
-from encoderlab.data.conll import read_conll
+from encoderlab.data.conll_format import read_conll
 from encoderlab.data.sst2 import SST2DataModule
-from encoderlab.data.table_files import read_columns
+from encoderlab.data.table_format import read_columns
 from encoderlab.data.text_lines import read_text_lines
 from encoderlab.errors import UserError
 
@@ -33,8 +33,8 @@ READERS: dict[str, tuple[str, bytes, Callable[[Path], object]]] = {
     "table": ("train.csv.gz", b"label,text\npos,a fine film\n", lambda p: read_columns(p, ["text", "label"])),
     "sst2": ("sst2/train.tsv.gz", b"sentence\tlabel\na fine film\t1\n", read_sst2),
     "conll": ("train.txt.gz", b"EU NNP I-NP I-ORG\nrejects VBZ I-VP O\n", read_conll),
-    "translation": ("train.en.gz", b"A dog runs.\nA man sits.\n", translation.read_lines),
-    "corpus": ("train.txt.gz", b"a first paragraph\na second one\n", lambda p: list(text_corpus.read_lines(p))),
+    "translation": ("train.en.gz", b"A dog runs.\nA man sits.\n", translation.read_parallel_lines),
+    "corpus": ("train.txt.gz", b"a first paragraph\na second one\n", lambda p: list(text_corpus.read_corpus_lines(p))),
 }
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from encoderlab.cli.translate import load_translator, translate_lines
+from encoderlab.inference.translate import load_translator, translate_lines
 from encoderlab.training.run import train
 from tests.conftest import SMALL_MODEL_OVERRIDES, toy_parallel_sentences, write_multi30k
 

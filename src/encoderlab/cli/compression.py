@@ -23,7 +23,7 @@ from tokenizers import Tokenizer
 from encoderlab.cli.run_record import RunRecord, write_record
 from encoderlab.data.collate import pad_sequences
 from encoderlab.data.encoding import EncodingSpec, encode
-from encoderlab.data.table_files import read_columns
+from encoderlab.data.table_format import read_columns
 from encoderlab.errors import UserError
 from encoderlab.inference.checkpoint import load_task
 from encoderlab.inference.scorers import Scorer

@@ -24,7 +24,7 @@ from urllib.parse import urlparse
 import httpx
 
 from encoderlab.cli.run_record import RunRecord, write_record
-from encoderlab.data.table_files import read_columns
+from encoderlab.data.table_format import read_columns
 from encoderlab.errors import UserError
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")

@@ -13,10 +13,8 @@ import json
 import logging
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 
-import torch
-
+from encoderlab.cli.text_input import add_shared_arguments, read_input_lines
 from encoderlab.errors import UserError
 from encoderlab.inference.predictor import load_predictor
 from encoderlab.inference.scorers import BACKENDS
@@ -28,14 +26,7 @@ def read_texts(texts: Sequence[str], source: str) -> list[str]:
     """The argument texts if any, else the non-blank lines of `source` (`-`: stdin); invalid UTF-8 -> U+FFFD."""
     if texts:
         return list(texts)
-    if source == "-":
-        raw = sys.stdin.buffer.read()
-    else:
-        path = Path(source)
-        if not path.is_file():
-            raise UserError(f"no input file {path}; pass a text file with one text per line, or texts as arguments")
-        raw = path.read_bytes()
-    lines = raw.decode("utf-8", errors="replace").splitlines()
+    lines = read_input_lines(source, "; pass a text file with one text per line, or texts as arguments")
     kept = [line for line in lines if line.strip()]
     if len(kept) < len(lines):
         log.warning("skipped %d blank line(s)", len(lines) - len(kept))
@@ -61,11 +52,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="encoderlab-predict", description=__doc__.splitlines()[0])
     parser.add_argument("checkpoint", help="a .ckpt from a classification, NER or translation run")
     parser.add_argument("texts", nargs="*", help="texts to predict (default: read --input)")
-    parser.add_argument("--input", "-i", default="-", help="file with one text per line ('-': stdin)")
-    parser.add_argument("--batch-size", type=int, default=32)
+    add_shared_arguments(
+        parser,
+        input_help="file with one text per line ('-': stdin)",
+        beam_help="translation only; default: the task's own",
+    )
     parser.add_argument("--backend", choices=BACKENDS, default="torch", help="int8/onnx/onnx-int8 run on the CPU")
-    parser.add_argument("--beam-size", type=int, default=None, help="translation only; default: the task's own")
-    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     return parser.parse_args(argv)
 
 

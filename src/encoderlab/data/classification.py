@@ -6,29 +6,19 @@ Subclasses say where the raw data comes from (`read_splits`) and what identifies
 
 from __future__ import annotations
 
-import logging
-import random
 from abc import abstractmethod
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
-import torch
 from datasets import Dataset, DatasetDict
 from tokenizers import Tokenizer
-from torch.utils.data import DataLoader, SequentialSampler
 
-from encoderlab.data.collate import ClassificationCollator
+from encoderlab.data.collate import ClassificationCollator, Collator
+from encoderlab.data.datamodule_base import SPLITS, SplitDataModule
 from encoderlab.data.encoding import EncodingSpec, encode_columns
-from encoderlab.data.split_loaders import SplitDataModule
-from encoderlab.data.subsets import limit_training_split
-from encoderlab.data.tokenizer import PAD, TokenizerSettings, load_or_train
-from encoderlab.data.validation import CHARS_PER_TOKEN, cap_texts, drop_empty_texts
+from encoderlab.data.input_checks import CHARS_PER_TOKEN, cap_texts, drop_empty_texts
+from encoderlab.data.tokenizer import TokenizerSettings
 from encoderlab.errors import ConfigError, UserError
-
-log = logging.getLogger(__name__)
-
-SPLITS = ("train", "validation", "test")
 
 
 class TextClassificationDataModule(SplitDataModule):
@@ -42,7 +32,6 @@ class TextClassificationDataModule(SplitDataModule):
     """
 
     task = "classification"
-    keep_columns: tuple[str, ...] = ("label",)  # raw columns that survive tokenization
 
     def __init__(
         self,
@@ -65,35 +54,29 @@ class TextClassificationDataModule(SplitDataModule):
         train_limit: int | None = None,
         tokenizer_path: str | None = None,
     ) -> None:
-        super().__init__()
-        self.name = name
-        self.data_dir = Path(data_dir)
-        self.cache_dir = Path(cache_dir)
+        settings = TokenizerSettings(**(tokenizer or {}))
+        super().__init__(
+            name,
+            data_dir,
+            cache_dir,
+            settings,
+            batch_size=batch_size,
+            eval_batch_size=eval_batch_size,
+            num_workers=num_workers,
+            pin_memory=pin_memory,
+            seed=seed,
+            tokenizer_path=tokenizer_path,
+            length_bucketing=length_bucketing,
+            max_tokens=max_tokens,
+            pad_to_multiple_of=pad_to_multiple_of,
+            train_limit=train_limit,
+        )
         self._label_names = list(label_names) if label_names else None  # None: the subclass infers them on reading
         self.truncation = truncation
         self.head_tokens = head_tokens
-        self.tokenizer_settings = TokenizerSettings(**(tokenizer or {}))
-        default_chars = CHARS_PER_TOKEN * self.tokenizer_settings.max_length
+        default_chars = CHARS_PER_TOKEN * settings.max_length
         self.max_text_chars = max_text_chars if max_text_chars is not None else default_chars
         self._single_text_spec()  # checks truncation and the character cap before any data is read
-        self.batch_size = batch_size
-        self.eval_batch_size = eval_batch_size or batch_size
-        self.num_workers = num_workers
-        self.pin_memory = pin_memory
-        self.length_bucketing = length_bucketing
-        if max_tokens is not None and (max_tokens <= 0 or not length_bucketing):
-            raise ConfigError(
-                f"data.max_tokens={max_tokens} needs a positive budget and data.length_bucketing=true "
-                "(or data.max_tokens=null for batches of data.batch_size sentences)"
-            )
-        self.max_tokens = max_tokens
-        self.pad_to_multiple_of = pad_to_multiple_of
-        self.seed = seed
-        self.train_limit = train_limit
-        self.tokenizer_path = tokenizer_path  # a pretrained tokenizer to use instead of training one
-        self._tokenizer: Tokenizer | None = None
-        self.datasets: dict[str, Dataset] = {}
-        self.truncated: dict[str, int] = {}
         self._raw: DatasetDict | None = None
 
     # -- where the data comes from (subclasses) -------------------------------------------------------------------
@@ -109,10 +92,6 @@ class TextClassificationDataModule(SplitDataModule):
                 {split: cap_texts(data, split, self.max_text_chars, keep_tail) for split, data in splits.items()}
             )
         return self._raw
-
-    @abstractmethod
-    def corpus_fingerprint(self) -> str:
-        """Identity of the training texts, part of the tokenizer's cache key."""
 
     def _single_text_spec(self) -> EncodingSpec:
         return EncodingSpec(
@@ -141,38 +120,22 @@ class TextClassificationDataModule(SplitDataModule):
         return len(self.label_names)
 
     # -- tokenizer ------------------------------------------------------------------------------------------------
-    @property
-    def tokenizer(self) -> Tokenizer:
-        """Trained on the training split only; cached on disk, so every process (and every later run) shares it."""
-        if self._tokenizer is None:
-            if self.tokenizer_path:
-                self._tokenizer = Tokenizer.from_file(str(self.tokenizer_path))
-                self._tokenizer.enable_truncation(max_length=self.tokenizer_settings.max_length)
-            else:
-                self._tokenizer, path = load_or_train(
-                    self.cache_dir, self.tokenizer_settings, self.corpus_fingerprint(), self._training_texts
-                )
-                self.tokenizer_file = path
-        return self._tokenizer
+    def load_tokenizer(self) -> Tokenizer:
+        tokenizer = super().load_tokenizer()
+        if self.tokenizer_path:  # a trained one is cut to `max_length` already
+            tokenizer.enable_truncation(max_length=self.tokenizer_settings.max_length)
+        return tokenizer
 
     def training_token_ids(self) -> Iterator[list[int]]:
         """The encoded training texts, for statistics an encoder counts before training (`Encoder.fit`)."""
         self.setup("fit")
         yield from self.datasets["train"]["input_ids"]
 
-    def _training_texts(self) -> Iterator[str]:
+    def training_texts(self) -> Iterator[str]:
         train = self.load_splits()["train"]
         yield from train["text"]
         if "text_pair" in train.column_names:
             yield from train["text_pair"]
-
-    @property
-    def vocab_size(self) -> int:
-        return self.tokenizer.get_vocab_size()
-
-    @property
-    def pad_id(self) -> int:
-        return self.tokenizer.token_to_id(PAD)
 
     def task_kwargs(self) -> dict[str, Any]:
         """What the task needs from the data to build its model (the pipeline passes these on)."""
@@ -183,39 +146,11 @@ class TextClassificationDataModule(SplitDataModule):
             "pad_id": self.pad_id,
         }
 
-    # -- Lightning hooks ------------------------------------------------------------------------------------------
-    def prepare_data(self) -> None:
-        # Once per node: fetch (hub) or check (local) the raw data and build the tokenizer cache.
-        self.load_splits()
-        _ = self.tokenizer
+    # -- datasets and loaders -------------------------------------------------------------------------------------
+    def kept_columns(self, split: str) -> tuple[str, ...]:
+        return ("label",)
 
-    def setup(self, stage: str | None = None) -> None:
-        if self.datasets:
-            return
-        raw = DatasetDict(self.load_splits())
-        self._check_splits(raw)
-        tokenizer = self.tokenizer
-        raw["train"] = limit_training_split(raw["train"], self.train_limit, self.seed)
-        encode, settings = self.encode_function()
-        for split in SPLITS:
-            self.datasets[split] = raw[split].map(
-                encode,
-                fn_kwargs={"tokenizer": tokenizer, **settings},
-                batched=True,
-                remove_columns=[c for c in raw[split].column_names if c not in self.keep_columns],
-                desc=f"Tokenizing {split}",
-            )
-            self.truncated[split] = sum(self.datasets[split]["truncated"])
-            if self.truncated[split]:
-                log.warning(
-                    "%s: %d of %d texts were truncated to %d tokens",
-                    split,
-                    self.truncated[split],
-                    len(self.datasets[split]),
-                    self.tokenizer_settings.max_length,
-                )
-
-    def _check_splits(self, raw: DatasetDict) -> None:
+    def check_splits(self, raw: DatasetDict) -> None:
         for split in SPLITS:
             if split not in raw or len(raw[split]) == 0:
                 raise UserError(
@@ -236,81 +171,8 @@ class TextClassificationDataModule(SplitDataModule):
         """A module-level function and its settings for `Dataset.map` (hashable, unlike this module's state)."""
         return encode_columns, {"spec": self.encoding_spec}  # never None here: only token classification has none
 
-    def make_collator(self) -> Any:
+    def make_collator(self) -> Collator:
         return ClassificationCollator(self.pad_id, self.pad_to_multiple_of)
 
-    def _loader(self, split: str, train: bool) -> DataLoader:
-        dataset = self.datasets[split]
-        common = {
-            "collate_fn": self.make_collator(),
-            "num_workers": self.num_workers,
-            "pin_memory": self.pin_memory,
-            "persistent_workers": self.num_workers > 0,
-            # its own generator: creating an iterator then never draws from the global RNG (which dropout uses),
-            # so a resumed run continues exactly
-            "generator": torch.Generator().manual_seed(self.seed),
-        }
-        if not train:
-            return DataLoader(dataset, batch_size=self.eval_batch_size, sampler=SequentialSampler(dataset), **common)
-        lengths = [len(ids) for ids in dataset["input_ids"]] if self.length_bucketing else None
-        batches = self.train_batches(
-            dataset, self.batch_size, lengths=lengths, max_tokens=self.max_tokens, multiple_of=self.pad_to_multiple_of
-        )
-        return DataLoader(dataset, batch_sampler=batches, **common)
-
-
-def carve_split(rows: Dataset, fraction: float, seed: int) -> tuple[Dataset, Dataset]:
-    """Split off `fraction` of `rows`, stratified by `label` and with a fixed seed: `(rest, carved)`.
-
-    Identical texts stay on one side, so a duplicated example can't sit in both training and validation.
-    """
-    if not 0.0 < fraction < 1.0:
-        raise ConfigError(f"a split fraction must lie strictly between 0 and 1, got {fraction}")
-    carved: list[int] = []
-    for label_groups in shuffled_label_groups(rows, seed):
-        target = round(fraction * sum(len(g) for g in label_groups))
-        taken = 0
-        for group in label_groups:
-            if taken + len(group) <= target:
-                carved.extend(group)
-                taken += len(group)
-    return split_off(rows, carved)
-
-
-def fold_split(rows: Dataset, folds: int, fold: int, seed: int) -> tuple[Dataset, Dataset]:
-    """Fold `fold` of a stratified `folds`-fold partition of `rows` (fixed seed): `(other folds, this fold)`.
-
-    Every example is in exactly one fold; identical texts share a fold.
-    """
-    if folds < 2:
-        raise ConfigError(f"cross-validation needs at least 2 folds, got cv_folds={folds}")
-    if not 0 <= fold < folds:
-        raise ConfigError(f"cv_fold={fold} is not a fold of {folds}; choose 0 to {folds - 1}")
-    carved: list[int] = []
-    offset = 0  # continue the round-robin across labels, so fold sizes differ by at most one group
-    for label_groups in shuffled_label_groups(rows, seed):
-        for position, group in enumerate(label_groups, start=offset):
-            if position % folds == fold:
-                carved.extend(group)
-        offset += len(label_groups)
-    return split_off(rows, carved)
-
-
-def shuffled_label_groups(rows: Dataset, seed: int) -> list[list[list[int]]]:
-    """Per label (sorted), the groups of row indices with identical text, shuffled with `seed`."""
-    groups: dict[tuple[int, str], list[int]] = {}
-    for index, (label, text) in enumerate(zip(rows["label"], rows["text"], strict=True)):
-        groups.setdefault((label, text), []).append(index)
-    by_label: dict[int, list[list[int]]] = {}
-    for (label, _), indices in groups.items():
-        by_label.setdefault(label, []).append(indices)
-    rng = random.Random(seed)
-    for label in sorted(by_label):
-        rng.shuffle(by_label[label])
-    return [by_label[label] for label in sorted(by_label)]
-
-
-def split_off(rows: Dataset, carved: list[int]) -> tuple[Dataset, Dataset]:
-    carved_set = set(carved)
-    rest = [i for i in range(len(rows)) if i not in carved_set]
-    return rows.select(rest), rows.select(sorted(carved))
+    def example_lengths(self, dataset: Dataset) -> list[int]:
+        return [len(ids) for ids in dataset["input_ids"]]

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import torch
+
+Collator = Callable[[list[dict[str, Any]]], dict[str, Any]]  # examples -> a batch
 
 
 def pad_sequences(
@@ -23,18 +25,26 @@ def pad_sequences(
     return ids, mask
 
 
-class ClassificationCollator:
-    """`[{"input_ids": [...], "label": int, ("token_type_ids": [...])}]` -> a batch of tensors."""
+class PaddedInputsCollator:
+    """The part every encoder batch shares: `input_ids` padded with `pad_id` (to a multiple of
+    `pad_to_multiple_of`, if set) and their `attention_mask`."""
 
     def __init__(self, pad_id: int = 0, pad_to_multiple_of: int | None = None) -> None:
         self.pad_id = pad_id
         self.pad_to_multiple_of = pad_to_multiple_of
 
-    def __call__(self, examples: list[dict[str, Any]]) -> dict[str, torch.Tensor]:
+    def pad_inputs(self, examples: list[dict[str, Any]]) -> dict[str, torch.Tensor]:
         input_ids, attention_mask = pad_sequences(
             [ex["input_ids"] for ex in examples], self.pad_id, self.pad_to_multiple_of
         )
-        batch = {"input_ids": input_ids, "attention_mask": attention_mask}
+        return {"input_ids": input_ids, "attention_mask": attention_mask}
+
+
+class ClassificationCollator(PaddedInputsCollator):
+    """`[{"input_ids": [...], "label": int, ("token_type_ids": [...])}]` -> a batch of tensors."""
+
+    def __call__(self, examples: list[dict[str, Any]]) -> dict[str, torch.Tensor]:
+        batch = self.pad_inputs(examples)
         if "token_type_ids" in examples[0]:
             batch["token_type_ids"], _ = pad_sequences(
                 [ex["token_type_ids"] for ex in examples], 0, self.pad_to_multiple_of
@@ -44,25 +54,13 @@ class ClassificationCollator:
         return batch
 
 
-class TokenClassificationCollator:
+class TokenClassificationCollator(PaddedInputsCollator):
     """Pads `input_ids` (pad id), subword `labels` (-100), `word_positions` (-1) and word-level `tags` (-100)."""
 
-    def __init__(self, pad_id: int = 0, pad_to_multiple_of: int | None = None) -> None:
-        self.pad_id = pad_id
-        self.pad_to_multiple_of = pad_to_multiple_of
-
     def __call__(self, examples: list[dict[str, Any]]) -> dict[str, torch.Tensor]:
-        input_ids, attention_mask = pad_sequences(
-            [ex["input_ids"] for ex in examples], self.pad_id, self.pad_to_multiple_of
-        )
-        labels, _ = pad_sequences([ex["labels"] for ex in examples], -100, self.pad_to_multiple_of)
-        positions, _ = pad_sequences([ex["word_positions"] for ex in examples], -1)
-        batch = {
-            "input_ids": input_ids,
-            "attention_mask": attention_mask,
-            "labels": labels,
-            "word_positions": positions,
-        }
+        batch = self.pad_inputs(examples)
+        batch["labels"], _ = pad_sequences([ex["labels"] for ex in examples], -100, self.pad_to_multiple_of)
+        batch["word_positions"], _ = pad_sequences([ex["word_positions"] for ex in examples], -1)
         if "tags" in examples[0]:
             batch["tags"], _ = pad_sequences([ex["tags"] for ex in examples], -100)
         return batch

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from datasets import Dataset, DatasetDict, load_dataset
 
-from encoderlab.data.conll import iob1_to_iob2, read_conll
+from encoderlab.data.conll_format import iob1_to_iob2, read_conll
 from encoderlab.data.sources import local_or_hub
 from encoderlab.data.token_classification import TokenClassificationDataModule
 from encoderlab.data.tokenizer import files_fingerprint

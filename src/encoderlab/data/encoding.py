@@ -14,8 +14,8 @@ from typing import Any
 
 from tokenizers import Tokenizer
 
-from encoderlab.data.tokenizer import CLS, SEP
-from encoderlab.data.validation import cap_text
+from encoderlab.data.input_checks import cap_text
+from encoderlab.data.tokenizer import CLS, SEP, token_id
 from encoderlab.errors import ConfigError
 
 TRUNCATION_CHOICES = ("head", "head_tail")
@@ -124,8 +124,9 @@ def encode_head_tail(
     untruncated.no_truncation()
     budget = max_length - 2  # room for [CLS] and [SEP]
     head = budget // 4 if head_tokens is None else min(head_tokens, budget)
-    cls_id, sep_id = tokenizer.token_to_id(CLS), tokenizer.token_to_id(SEP)
-    input_ids, truncated = [], []
+    cls_id, sep_id = token_id(tokenizer, CLS), token_id(tokenizer, SEP)
+    input_ids: list[list[int]] = []
+    truncated: list[bool] = []
     for encoding in untruncated.encode_batch(list(texts), add_special_tokens=False):
         ids = encoding.ids
         if len(ids) > budget:

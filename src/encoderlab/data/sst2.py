@@ -12,7 +12,7 @@ from datasets import Dataset, DatasetDict, load_dataset
 
 from encoderlab.data.classification import TextClassificationDataModule
 from encoderlab.data.sources import local_or_hub
-from encoderlab.data.table_files import read_columns
+from encoderlab.data.table_format import read_columns
 from encoderlab.data.tokenizer import files_fingerprint
 from encoderlab.errors import UserError
 

@@ -16,25 +16,25 @@ import hashlib
 import json
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sized
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 from tokenizers import Tokenizer
-from torch.utils.data import DataLoader, Dataset, SequentialSampler
+from torch.utils.data import Dataset
 
+from encoderlab.data.datamodule_base import SPLITS, SplitDataModule
 from encoderlab.data.disk_cache import load_or_build
 from encoderlab.data.masking import MaskedLMCollator, mask_tokens
-from encoderlab.data.split_loaders import SplitDataModule
+from encoderlab.data.sampler import ResumableBatchSampler
 from encoderlab.data.text_lines import read_text_lines
-from encoderlab.data.tokenizer import CLS, MASK, PAD, SEP, UNK, TokenizerSettings, files_fingerprint, load_or_train
+from encoderlab.data.tokenizer import CLS, MASK, PAD, SEP, UNK, TokenizerSettings, files_fingerprint, token_id
 from encoderlab.errors import ConfigError, DataNotFoundError, UserError
 
 log = logging.getLogger(__name__)
 
-SPLITS = ("train", "validation", "test")
 TEXT_SUFFIXES = (".txt", ".txt.gz", ".tokens", ".tokens.gz", ".text", ".text.gz")
 WIKITEXT_MARKUP = [(" @-@ ", "-"), (" @,@ ", ","), (" @.@ ", "."), ("<unk>", UNK)]
 ENCODE_CHUNK_LINES = 5000
@@ -44,7 +44,7 @@ def is_wikitext(path: Path) -> bool:
     return path.name.endswith((".tokens", ".tokens.gz"))
 
 
-def read_lines(path: Path) -> Iterator[str]:
+def read_corpus_lines(path: Path) -> Iterator[str]:
     """Lines without their newline; WikiText markup undone. A file that can't be read stops with one line."""
     wikitext = is_wikitext(path)
     for line in read_text_lines(path):
@@ -139,10 +139,18 @@ class TextCorpusDataModule(SplitDataModule):
         seed: int = 0,
         limit_train_blocks: int | None = None,
     ) -> None:
-        super().__init__()
-        self.name = name
-        self.data_dir = Path(data_dir)
-        self.cache_dir = Path(cache_dir)
+        super().__init__(
+            name,
+            data_dir,
+            cache_dir,
+            TokenizerSettings(**{"max_length": block_size, **(tokenizer or {})}),
+            batch_size=batch_size,
+            eval_batch_size=eval_batch_size,
+            num_workers=num_workers,
+            pin_memory=pin_memory,
+            seed=seed,
+            tokenizer_path=tokenizer_path,
+        )
         self.sources = {"train": path, "validation": validation_path, "test": test_path}
         if not 0.0 < validation_fraction < 1.0:
             raise ConfigError(f"data.validation_fraction={validation_fraction} must lie strictly between 0 and 1")
@@ -154,16 +162,7 @@ class TextCorpusDataModule(SplitDataModule):
         self.split_seed = split_seed
         self.block_size = block_size
         self.masking = {"probability": mlm_probability, "mask_ratio": mask_ratio, "random_ratio": random_ratio}
-        self.tokenizer_settings = TokenizerSettings(**{"max_length": block_size, **(tokenizer or {})})
-        self.tokenizer_path = tokenizer_path
-        self.batch_size = batch_size
-        self.eval_batch_size = eval_batch_size or batch_size
-        self.num_workers = num_workers
-        self.pin_memory = pin_memory
-        self.seed = seed
         self.limit_train_blocks = limit_train_blocks
-        self._tokenizer: Tokenizer | None = None
-        self.datasets: dict[str, BlockDataset] = {}
 
     # -- files ------------------------------------------------------------------------------------------------------
     def files(self, split: str) -> list[Path]:
@@ -199,25 +198,23 @@ class TextCorpusDataModule(SplitDataModule):
 
     def _lines(self, split: str) -> Iterator[str]:
         for path in self.files(split):
-            yield from read_lines(path)
+            yield from read_corpus_lines(path)
             yield ""  # a file ends its last document
 
     # -- tokenizer --------------------------------------------------------------------------------------------------
-    @property
-    def tokenizer(self) -> Tokenizer:
+    def corpus_fingerprint(self) -> str:
+        return files_fingerprint(self.files("train"))
+
+    def training_texts(self) -> Iterator[str]:
+        return (line for line in self._lines("train") if line)
+
+    def load_tokenizer(self) -> Tokenizer:
         """Trained on the training files only (cached), or read from `tokenizer_path` (a pretrained one)."""
-        if self._tokenizer is None:
-            if self.tokenizer_path:
-                self._tokenizer = Tokenizer.from_file(str(self.tokenizer_path))
-            else:
-                texts = lambda: (line for line in self._lines("train") if line)  # noqa: E731
-                self._tokenizer, _ = load_or_train(
-                    self.cache_dir, self.tokenizer_settings, files_fingerprint(self.files("train")), texts
-                )
-            for token in (PAD, CLS, SEP, MASK):
-                if self._tokenizer.token_to_id(token) is None:
-                    raise ConfigError(f"the tokenizer has no {token} token; masked-LM pretraining needs a BERT vocab")
-        return self._tokenizer
+        tokenizer = super().load_tokenizer()
+        for token in (PAD, CLS, SEP, MASK):
+            if tokenizer.token_to_id(token) is None:
+                raise ConfigError(f"the tokenizer has no {token} token; masked-LM pretraining needs a BERT vocab")
+        return tokenizer
 
     @property
     def special_ids(self) -> list[int]:
@@ -225,7 +222,7 @@ class TextCorpusDataModule(SplitDataModule):
         return sorted({i for i in ids if i is not None})
 
     def task_kwargs(self) -> dict[str, Any]:
-        return {"vocab_size": self.tokenizer.get_vocab_size(), "pad_id": self.tokenizer.token_to_id(PAD)}
+        return {"vocab_size": self.vocab_size, "pad_id": self.pad_id}
 
     # -- blocks -----------------------------------------------------------------------------------------------------
     def _encode(self, split: str) -> Iterator[list[int] | None]:
@@ -261,7 +258,7 @@ class TextCorpusDataModule(SplitDataModule):
 
         def pack() -> np.ndarray:
             log.info("Packing %s into blocks of %d tokens -> %s", split, self.block_size, path)
-            ids = {t: self.tokenizer.token_to_id(t) for t in (CLS, SEP, PAD)}
+            ids = {t: token_id(self.tokenizer, t) for t in (CLS, SEP, PAD)}
             return pack_blocks(self._encode(split), self.block_size, ids[CLS], ids[SEP], ids[PAD])
 
         return load_or_build(path, np.load, pack, lambda blocks, tmp: np.save(tmp, blocks), "packed blocks")
@@ -301,8 +298,8 @@ class TextCorpusDataModule(SplitDataModule):
             masked = mask_tokens(
                 blocks[split].long(),
                 self.special_ids,
-                self.tokenizer.token_to_id(MASK),
-                self.tokenizer.get_vocab_size(),
+                token_id(self.tokenizer, MASK),
+                self.vocab_size,
                 generator=generator,
                 **self.masking,
             )
@@ -310,23 +307,8 @@ class TextCorpusDataModule(SplitDataModule):
 
     def make_collator(self) -> MaskedLMCollator:
         return MaskedLMCollator(
-            self.tokenizer.token_to_id(PAD),
-            self.tokenizer.token_to_id(MASK),
-            self.tokenizer.get_vocab_size(),
-            self.special_ids,
-            **self.masking,
+            self.pad_id, token_id(self.tokenizer, MASK), self.vocab_size, self.special_ids, **self.masking
         )
 
-    def _loader(self, split: str, train: bool) -> DataLoader:
-        dataset = self.datasets[split]
-        common = {
-            "collate_fn": self.make_collator(),
-            "num_workers": self.num_workers,
-            "pin_memory": self.pin_memory,
-            "persistent_workers": self.num_workers > 0,
-            "generator": torch.Generator().manual_seed(self.seed),
-        }
-        if not train:
-            return DataLoader(dataset, batch_size=self.eval_batch_size, sampler=SequentialSampler(dataset), **common)
-        batches = self.train_batches(dataset, self.batch_size, drop_last=len(dataset) > self.batch_size)
-        return DataLoader(dataset, batch_sampler=batches, **common)
+    def train_batch_sampler(self, dataset: Sized) -> ResumableBatchSampler:
+        return self.train_batches(dataset, self.batch_size, drop_last=len(dataset) > self.batch_size)

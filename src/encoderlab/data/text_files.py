@@ -14,9 +14,10 @@ from pathlib import Path
 
 from datasets import Dataset, DatasetDict, load_dataset
 
-from encoderlab.data.classification import TextClassificationDataModule, carve_split, fold_split
+from encoderlab.data.classification import TextClassificationDataModule
 from encoderlab.data.sources import local_or_hub
-from encoderlab.data.table_files import read_columns
+from encoderlab.data.stratified_splits import carve_split, fold_split
+from encoderlab.data.table_format import read_columns
 from encoderlab.data.tokenizer import files_fingerprint
 from encoderlab.errors import ConfigError, UserError
 

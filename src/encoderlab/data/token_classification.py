@@ -13,8 +13,9 @@ from typing import Any
 from datasets import DatasetDict
 from tokenizers import Tokenizer
 
-from encoderlab.data.classification import SPLITS, TextClassificationDataModule
+from encoderlab.data.classification import TextClassificationDataModule
 from encoderlab.data.collate import TokenClassificationCollator
+from encoderlab.data.datamodule_base import SPLITS
 from encoderlab.data.tokenizer import UNK
 from encoderlab.errors import UserError
 
@@ -59,9 +60,8 @@ class TokenClassificationDataModule(TextClassificationDataModule):
     """
 
     task = "token_classification"
-    keep_columns = ("tags",)
 
-    def _training_texts(self) -> Iterator[str]:
+    def training_texts(self) -> Iterator[str]:
         for tokens in self.load_splits()["train"]["tokens"]:
             yield " ".join(tokens)
 
@@ -76,7 +76,10 @@ class TokenClassificationDataModule(TextClassificationDataModule):
                 "add it to data.label_names or fix the file"
             ) from None
 
-    def _check_splits(self, raw: DatasetDict) -> None:
+    def kept_columns(self, split: str) -> tuple[str, ...]:
+        return ("tags",)
+
+    def check_splits(self, raw: DatasetDict) -> None:
         for split in SPLITS:
             if split not in raw or len(raw[split]) == 0:
                 raise UserError(f"the {split} split of {type(self).__name__} is empty or missing")

@@ -21,6 +21,7 @@ from pathlib import Path
 from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
 
 from encoderlab.data.disk_cache import load_or_build
+from encoderlab.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +73,7 @@ def train_wordpiece(texts: Iterable[str], settings: TokenizerSettings) -> Tokeni
 
 
 def _normalizer(settings: TokenizerSettings) -> normalizers.Normalizer:
-    steps = [normalizers.NFKC()]
+    steps: list[normalizers.Normalizer] = [normalizers.NFKC()]
     if settings.lowercase:
         steps.append(normalizers.Lowercase())
     return normalizers.Sequence(steps)
@@ -137,6 +138,14 @@ def configure_truncation(tokenizer: Tokenizer, max_length: int) -> Tokenizer:
     tokenizer.no_padding()  # the collator pads per batch
     tokenizer.enable_truncation(max_length=max_length)
     return tokenizer
+
+
+def token_id(tokenizer: Tokenizer, token: str) -> int:
+    """The id of a special token the data needs; a tokenizer without it (a pretrained one) can't serve the data."""
+    found = tokenizer.token_to_id(token)
+    if found is None:
+        raise ConfigError(f"the tokenizer has no {token} token; use one trained with it (or let the data train one)")
+    return found
 
 
 def cache_key(settings: TokenizerSettings, corpus_fingerprint: str) -> str:

@@ -6,38 +6,22 @@ on both sides of the training split), encoding, bucketing and loaders are shared
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 
-import torch
 from datasets import Dataset, DatasetDict
 from tokenizers import Tokenizer
-from torch.utils.data import DataLoader, SequentialSampler
 
 from encoderlab.data.collate import TranslationCollator
+from encoderlab.data.datamodule_base import SPLITS, SplitDataModule
 from encoderlab.data.sources import local_or_hub
-from encoderlab.data.split_loaders import SplitDataModule
-from encoderlab.data.subsets import limit_training_split
 from encoderlab.data.text_lines import read_text_lines
-from encoderlab.data.tokenizer import (
-    BOS,
-    EOS,
-    PAD,
-    SEQ2SEQ_SPECIAL_TOKENS,
-    TokenizerSettings,
-    files_fingerprint,
-    load_or_train,
-)
-from encoderlab.errors import ConfigError, DataNotFoundError, UserError
-
-log = logging.getLogger(__name__)
-
-SPLITS = ("train", "validation", "test")
+from encoderlab.data.tokenizer import BOS, EOS, SEQ2SEQ_SPECIAL_TOKENS, TokenizerSettings, files_fingerprint, token_id
+from encoderlab.errors import DataNotFoundError, UserError
 
 
-def read_lines(path: Path) -> list[str]:
+def read_parallel_lines(path: Path) -> list[str]:
     return [line.rstrip("\r\n") for line in read_text_lines(path)]
 
 
@@ -59,6 +43,7 @@ class TranslationDataModule(SplitDataModule):
     """Splits hold `src` and `tgt` text columns; batches come from `TranslationCollator`."""
 
     task = "translation"
+    examples = "sentence pairs"
     languages: tuple[str, ...] = ()
     folder = ""
     split_files: ClassVar[dict[str, str]] = {"train": "train", "validation": "valid", "test": "test"}
@@ -81,32 +66,23 @@ class TranslationDataModule(SplitDataModule):
         seed: int = 0,
         train_limit: int | None = None,
     ) -> None:
-        super().__init__()
-        self.name = name
-        self.data_dir = Path(data_dir)
-        self.cache_dir = Path(cache_dir)
+        super().__init__(
+            name,
+            data_dir,
+            cache_dir,
+            TokenizerSettings(**{"special_tokens": list(SEQ2SEQ_SPECIAL_TOKENS), **(tokenizer or {})}),
+            batch_size=batch_size,
+            eval_batch_size=eval_batch_size,
+            num_workers=num_workers,
+            pin_memory=pin_memory,
+            seed=seed,
+            length_bucketing=length_bucketing,
+            max_tokens=max_tokens,
+            train_limit=train_limit,
+        )
         self.src_lang = src_lang
         self.tgt_lang = tgt_lang
-        self.tokenizer_settings = TokenizerSettings(
-            **{"special_tokens": list(SEQ2SEQ_SPECIAL_TOKENS), **(tokenizer or {})}
-        )
-        self.batch_size = batch_size
-        self.eval_batch_size = eval_batch_size or batch_size
-        self.num_workers = num_workers
-        self.pin_memory = pin_memory
-        self.length_bucketing = length_bucketing
-        if max_tokens is not None and (max_tokens <= 0 or not length_bucketing):
-            raise ConfigError(
-                f"data.max_tokens={max_tokens} needs a positive budget and data.length_bucketing=true "
-                "(or data.max_tokens=null for batches of data.batch_size sentences)"
-            )
-        self.max_tokens = max_tokens
-        self.seed = seed
-        self.train_limit = train_limit
-        self._tokenizer: Tokenizer | None = None
         self._raw: DatasetDict | None = None
-        self.datasets: dict[str, Dataset] = {}
-        self.truncated: dict[str, int] = {}
 
     # -- languages and files --------------------------------------------------------------------------------------
     def check_languages(self) -> None:
@@ -153,7 +129,7 @@ class TranslationDataModule(SplitDataModule):
     def _read_local(self, files: dict[str, Path]) -> DatasetDict:
         splits = {}
         for split in SPLITS:
-            src, tgt = read_lines(files[f"{split}.src"]), read_lines(files[f"{split}.tgt"])
+            src, tgt = read_parallel_lines(files[f"{split}.src"]), read_parallel_lines(files[f"{split}.tgt"])
             if len(src) != len(tgt):
                 raise UserError(
                     f"{files[f'{split}.src']} has {len(src)} lines but {files[f'{split}.tgt']} has {len(tgt)}; "
@@ -166,80 +142,43 @@ class TranslationDataModule(SplitDataModule):
         raise NotImplementedError
 
     # -- tokenizer ------------------------------------------------------------------------------------------------
-    @property
-    def tokenizer(self) -> Tokenizer:
+    def load_tokenizer(self) -> Tokenizer:
         """One joint vocabulary for both languages, trained on the training split only and cached on disk."""
-        if self._tokenizer is None:
-            self.check_languages()
-            self._tokenizer, self.tokenizer_file = load_or_train(
-                self.cache_dir, self.tokenizer_settings, self.corpus_fingerprint(), self._training_texts
-            )
-        return self._tokenizer
+        self.check_languages()
+        return super().load_tokenizer()
 
-    def _training_texts(self) -> Iterator[str]:
+    def training_texts(self) -> Iterator[str]:
         train = self.load_splits()["train"]
         yield from train["src"]
         yield from train["tgt"]
 
     def task_kwargs(self) -> dict[str, Any]:
-        tokenizer = self.tokenizer
         return {
-            "vocab_size": tokenizer.get_vocab_size(),
-            "pad_id": tokenizer.token_to_id(PAD),
-            "bos_id": tokenizer.token_to_id(BOS),
-            "eos_id": tokenizer.token_to_id(EOS),
+            "vocab_size": self.vocab_size,
+            "pad_id": self.pad_id,
+            "bos_id": token_id(self.tokenizer, BOS),
+            "eos_id": token_id(self.tokenizer, EOS),
             "src_lang": self.src_lang,
             "tgt_lang": self.tgt_lang,
         }
 
-    # -- Lightning hooks ------------------------------------------------------------------------------------------
-    def prepare_data(self) -> None:
-        self.load_splits()
-        _ = self.tokenizer
-
-    def setup(self, stage: str | None = None) -> None:
-        if self.datasets:
-            return
-        raw = DatasetDict(self.load_splits())
-        raw["train"] = limit_training_split(raw["train"], self.train_limit, self.seed)
-        bos = self.tokenizer.token_to_id(BOS)
+    # -- datasets and loaders -------------------------------------------------------------------------------------
+    def check_splits(self, raw: DatasetDict) -> None:
         for split in SPLITS:
             if len(raw[split]) == 0:
                 raise UserError(f"the {split} split of data={self.name} is empty")
-            self.datasets[split] = raw[split].map(
-                _encode_pairs,
-                fn_kwargs={"tokenizer": self.tokenizer, "bos_id": bos},
-                batched=True,
-                remove_columns=["src"] if split != "train" else ["src", "tgt"],
-                desc=f"Tokenizing {split}",
-            )
-            self.truncated[split] = sum(self.datasets[split]["truncated"])
-            if self.truncated[split]:
-                log.warning(
-                    "%s: %d of %d sentence pairs were truncated to %d tokens",
-                    split,
-                    self.truncated[split],
-                    len(self.datasets[split]),
-                    self.tokenizer_settings.max_length,
-                )
 
-    def _loader(self, split: str, train: bool) -> DataLoader:
-        dataset = self.datasets[split]
-        common = {
-            "collate_fn": TranslationCollator(self.tokenizer.token_to_id(PAD)),
-            "num_workers": self.num_workers,
-            "pin_memory": self.pin_memory,
-            "persistent_workers": self.num_workers > 0,
-            # its own generator, so creating an iterator never draws from the global RNG (see classification.py)
-            "generator": torch.Generator().manual_seed(self.seed),
-        }
-        if not train:
-            return DataLoader(dataset, batch_size=self.eval_batch_size, sampler=SequentialSampler(dataset), **common)
-        lengths = None
-        if self.length_bucketing:
-            lengths = [max(len(s), len(t)) for s, t in zip(dataset["src_ids"], dataset["tgt_ids"], strict=True)]
-        batches = self.train_batches(dataset, self.batch_size, lengths=lengths, max_tokens=self.max_tokens)
-        return DataLoader(dataset, batch_sampler=batches, **common)
+    def encode_function(self) -> tuple[Callable[..., dict[str, list]], dict[str, Any]]:
+        return _encode_pairs, {"bos_id": token_id(self.tokenizer, BOS)}
+
+    def kept_columns(self, split: str) -> tuple[str, ...]:
+        return () if split == "train" else ("tgt",)  # evaluation keeps the references BLEU scores against
+
+    def make_collator(self) -> TranslationCollator:
+        return TranslationCollator(self.pad_id)
+
+    def example_lengths(self, dataset: Dataset) -> list[int]:
+        return [max(len(s), len(t)) for s, t in zip(dataset["src_ids"], dataset["tgt_ids"], strict=True)]
 
 
 def _encode_pairs(batch: dict[str, list], tokenizer: Tokenizer, bos_id: int) -> dict[str, list]:

@@ -12,13 +12,15 @@ import contextlib
 import importlib
 import logging
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from encoderlab.checkpoint_file import read_checkpoint
 from encoderlab.errors import CheckpointError
 from encoderlab.tasks.base import CHECKPOINT_KEY, Task, class_path
 
 log = logging.getLogger(__name__)
+
+TaskT = TypeVar("TaskT", bound=Task)
 
 # a checkpoint is data, not code: the class it names is imported only from encoderlab's own tasks
 TASKS_PACKAGE = "encoderlab.tasks."
@@ -93,3 +95,10 @@ def load_task(path: str | Path, device: str = "cpu") -> tuple[str, Task]:
     task.on_load_checkpoint(checkpoint)  # restores the tokenizer; first, as Lightning does: it drops retired entries
     task.load_state_dict(checkpoint["state_dict"])
     return cls.kind, task.to(device).eval()
+
+
+def expect_task(task: Task, cls: type[TaskT], path: str | Path) -> TaskT:
+    """`task` as the `cls` its kind stands for; a checkpoint whose class is not one is refused in one line."""
+    if not isinstance(task, cls):
+        raise CheckpointError(f"{path} was written by {class_path(type(task))}, which is not a {cls.__name__}")
+    return task

@@ -38,7 +38,7 @@ def quantize_onnx_int8(source: str | Path, target: str | Path) -> Path:
 
 def prunable_weights(net: nn.Module) -> list[tuple[nn.Module, str]]:
     """Weight matrices of linear and recurrent layers (embeddings are kept whole: a zeroed row loses a word)."""
-    weights = []
+    weights: list[tuple[nn.Module, str]] = []
     for module in net.modules():
         if isinstance(module, nn.Linear):
             weights.append((module, "weight"))

@@ -12,14 +12,17 @@ from typing import Any, Protocol
 from tokenizers import Tokenizer
 from torch import nn
 
-from encoderlab.errors import UserError
-from encoderlab.inference.checkpoint import load_task
+from encoderlab.errors import CheckpointError, UserError
+from encoderlab.inference.checkpoint import expect_task, load_task
 from encoderlab.inference.classify import TextClassifier
 from encoderlab.inference.compression import quantize_int8, quantize_onnx_int8
 from encoderlab.inference.onnx_export import export_onnx
 from encoderlab.inference.scorers import BACKENDS, Scorer, onnx_scorer, torch_scorer
 from encoderlab.inference.tagging import EntityTagger
+from encoderlab.inference.translate import translate_lines
 from encoderlab.tasks.base import Task
+from encoderlab.tasks.token_classification import TokenClassificationTask
+from encoderlab.tasks.translation import TranslationTask
 
 
 class Predicts(Protocol):
@@ -35,13 +38,11 @@ class PredictsPairs(Protocol):
 class Translator:
     """Translation checkpoints: `{"text", "translation"}` per text (beam search, PyTorch only)."""
 
-    def __init__(self, task: Task, beam_size: int | None = None) -> None:
+    def __init__(self, task: TranslationTask, beam_size: int | None = None) -> None:
         self.task = task
         self.beam_size = beam_size
 
     def predict(self, texts: Sequence[str], batch_size: int = 32) -> list[dict[str, Any]]:
-        from encoderlab.cli.translate import translate_lines
-
         translations = translate_lines(self.task, texts, batch_size, self.beam_size)
         return [{"text": text, "translation": out} for text, out in zip(texts, translations, strict=True)]
 
@@ -81,6 +82,12 @@ def make_scorer(net: nn.Module, backend: str) -> Scorer:
         return onnx_scorer(path)
 
 
+def restored_tokenizer(task: Task) -> Tokenizer:
+    if task.tokenizer_json is None:  # `load_task` refuses such checkpoints already
+        raise CheckpointError("the checkpoint holds no tokenizer; it was not written by an encoderlab task")
+    return Tokenizer.from_str(task.tokenizer_json)
+
+
 def load_predictor(
     checkpoint: str | Path, backend: str = "torch", device: str = "cpu", beam_size: int | None = None
 ) -> Predictor:
@@ -89,17 +96,18 @@ def load_predictor(
     if backend != "torch" and device != "cpu":
         raise UserError(f"backend {backend} runs on the CPU; drop --device {device} or use --backend torch")
     kind, task = load_task(checkpoint, device)
-    tokenizer = Tokenizer.from_str(task.tokenizer_json)
     if kind == "translation":
         if backend != "torch":
             raise UserError(f"translation checkpoints run with --backend torch only (beam search), not {backend}")
-        model: Predicts | PredictsPairs = Translator(task, beam_size)
+        model: Predicts | PredictsPairs = Translator(expect_task(task, TranslationTask, checkpoint), beam_size)
     elif kind == "classification":
-        labels, pad_id = task.hparams.label_names, task.hparams.pad_id
+        labels, pad_id = task.hparams["label_names"], task.hparams["pad_id"]
         scorer = make_scorer(task.net, backend)
-        model = TextClassifier(tokenizer, labels, scorer, pad_id, task.encoding_spec)  # encoded as in training
+        # encoded as in training
+        model = TextClassifier(restored_tokenizer(task), labels, scorer, pad_id, task.encoding_spec)
     elif kind == "token_classification":
-        model = EntityTagger(task, tokenizer, make_scorer(task.net, backend))
+        tagger = expect_task(task, TokenClassificationTask, checkpoint)
+        model = EntityTagger(tagger, restored_tokenizer(task), make_scorer(task.net, backend))
     else:
         raise UserError(f"{checkpoint} is a {kind} checkpoint; predict takes classification, NER or translation ones")
     return Predictor(kind, backend, model, str(checkpoint))

@@ -32,9 +32,9 @@ class EntityTagger:
     def __init__(self, task: TokenClassificationTask, tokenizer: Tokenizer, scorer: Scorer) -> None:
         self.task = task.cpu()  # only its CRF (if any) and tag names are used here; the scorer runs the encoder
         self.tokenizer = tokenizer
-        self.label_names = list(task.hparams.label_names)
+        self.label_names = list(task.hparams["label_names"])
         self.scorer = scorer
-        self.pad_id = task.hparams.pad_id
+        self.pad_id = task.hparams["pad_id"]
 
     def predict(self, texts: Sequence[str], batch_size: int = 32) -> list[dict[str, Any]]:
         """Per text: `{"text", "words", "tags", "scores", "entities": [{"type", "text", "start", "end"}]}`

@@ -19,7 +19,7 @@ from encoderlab.callbacks import SaveOnInterrupt
 from encoderlab.checkpoints import check_compatible, resolve_checkpoint
 from encoderlab.config.model_catalog import check_model_fits_task
 from encoderlab.config_checks import check_combinations, check_types, check_values
-from encoderlab.data.split_loaders import SplitDataModule
+from encoderlab.data.datamodule_base import SplitDataModule
 from encoderlab.distributed import patch_lightning_ddp_launcher, reset_distributed_state, snapshot_distributed_env
 from encoderlab.hardware.allocator import keep_freed_memory
 from encoderlab.hardware.threads import configure_threads

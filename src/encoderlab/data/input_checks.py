@@ -1,4 +1,5 @@
-"""Hygiene for raw splits once read (files are checked as they are read: `text_lines`, `table_files`)."""
+"""Checks on the input once read: empty texts dropped, overlong texts capped (files themselves are checked as they
+are read: `text_lines`, `table_format`)."""
 
 from __future__ import annotations
 
