@@ -77,9 +77,10 @@ test-fast: install ## the quick loop: the suite without the tests marked slow (l
 rehearse: install ## scripts/gpu_evidence.sh --rehearse on the CPU, with its checks (CI runs it after make test)
 	$(BIN)/python -m pytest -q -m rehearsal tests/test_gpu_evidence.py $(ARGS)
 
-lint: install ## ruff check + format check
+lint: install ## ruff check + format check + mypy (src)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 format: install ## ruff fix + format
 	$(BIN)/ruff check --fix .

@@ -10,7 +10,6 @@ import torch
 from hydra.core.global_hydra import GlobalHydra
 
 from encoderlab.callbacks import AtomicCheckpointIO
-from encoderlab.checkpoint_file import read_checkpoint
 from encoderlab.cli.compression import main as compression_main
 from encoderlab.cli.export import main as export_main
 from encoderlab.cli.predict import main as predict_main
@@ -18,6 +17,7 @@ from encoderlab.cli.serve import main as serve_main
 from encoderlab.cli.translate import main as translate_main
 from encoderlab.errors import CheckpointError
 from encoderlab.inference.checkpoint import load_task
+from encoderlab.tasks.checkpoint_file import read_checkpoint
 from encoderlab.training import run as training_run
 from encoderlab.training.run import train
 from tests.builders import write_conll2003

@@ -22,7 +22,7 @@ REFUSED = {
     "optimizer.lr=-0.001": "optimizer.lr=-0.001 must be a finite number above 0",
     "model.lr=-1.0": "optimizer.lr=-1.0 (from ${model.lr}) must be a finite number above 0",
     "+optimizer.foo=1": "optimizer.foo is not a setting of torch.optim.AdamW; valid keys: lr, betas, eps, weight_decay",
-    "+scheduler.warmup=3": "scheduler.warmup is not a setting of encoderlab.optim.linear_warmup; valid keys:",
+    "+scheduler.warmup=3": "scheduler.warmup is not a setting of encoderlab.optim.schedules.linear_warmup; valid keys:",
 }
 
 

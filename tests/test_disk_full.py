@@ -15,8 +15,8 @@ import pytest
 import torch
 
 from encoderlab.callbacks import AtomicCheckpointIO, checkpoint_io
-from encoderlab.checkpoint_file import read_checkpoint
 from encoderlab.errors import CheckpointError
+from encoderlab.tasks.checkpoint_file import read_checkpoint
 from tests.conftest import ROOT, offline_env
 
 

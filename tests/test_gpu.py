@@ -18,7 +18,7 @@ from encoderlab.config.model_catalog import models_of_family
 from encoderlab.inference.predictor import load_predictor
 from encoderlab.models.masked_lm import MaskedLanguageModel
 from encoderlab.models.transformer import TransformerEncoder
-from encoderlab.optim import param_groups
+from encoderlab.optim.schedules import param_groups
 from encoderlab.training.run import train
 from tests.conftest import SMALL_MODEL_OVERRIDES, separable_sentences
 

@@ -10,9 +10,9 @@ import torch
 transformers = pytest.importorskip("transformers")
 
 from encoderlab.errors import ConfigError  # noqa: E402
-from encoderlab.hf_bert import export_hf, import_hf  # noqa: E402
+from encoderlab.interop.hf_bert import export_hf, import_hf  # noqa: E402
+from encoderlab.interop.pretrained import load_encoder_weights, read_config, save_encoder  # noqa: E402
 from encoderlab.models.transformer import TransformerEncoder  # noqa: E402
-from encoderlab.pretrained import load_encoder_weights, read_config, save_encoder  # noqa: E402
 
 SPECIALS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
 WORDS = [f"w{i}" for i in range(59)] + ["##s"]

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from encoderlab.finetune import apply_finetune, layer_depths
 from encoderlab.models.heads import SequenceClassifier
 from encoderlab.models.transformer import TransformerEncoder
-from encoderlab.optim import param_groups
+from encoderlab.optim.finetune import apply_finetune, layer_depths
+from encoderlab.optim.schedules import param_groups
 
 
 def classifier() -> SequenceClassifier:

@@ -13,8 +13,8 @@ from hydra.core.global_hydra import GlobalHydra
 from tokenizers import Tokenizer
 
 from encoderlab.errors import ConfigError
+from encoderlab.interop.pretrained import load_encoder_weights, read_config
 from encoderlab.models.transformer import TransformerEncoder
-from encoderlab.pretrained import load_encoder_weights, read_config
 from encoderlab.tasks.classification import ClassificationTask
 from encoderlab.training.run import train
 from tests.conftest import compose_train_cfg, separable_sentences, toy_parallel_sentences

@@ -17,7 +17,7 @@ from hydra.core.global_hydra import GlobalHydra
 from omegaconf import OmegaConf
 
 from encoderlab.config import CONF_DIR
-from encoderlab.run_dirs import RunDirInUse, lock_dir, unlock_dir
+from encoderlab.training.run_dirs import RunDirInUse, lock_dir, unlock_dir
 from tests.conftest import ROOT, offline_env
 
 TINY = [
@@ -139,7 +139,11 @@ def test_a_live_runs_dir_is_refused_in_one_line_and_reusable_once_it_ends(tmp_pa
 
 def test_the_lock_is_held_while_its_process_lives_and_gone_once_it_dies(tmp_path: Path) -> None:
     holder = subprocess.Popen(
-        [sys.executable, "-c", f"from encoderlab.run_dirs import lock_dir; lock_dir({str(tmp_path)!r}, 'x'); input()"],
+        [
+            sys.executable,
+            "-c",
+            f"from encoderlab.training.run_dirs import lock_dir; lock_dir({str(tmp_path)!r}, 'x'); input()",
+        ],
         stdin=subprocess.PIPE,
         env=offline_env(),
     )

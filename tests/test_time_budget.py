@@ -10,7 +10,7 @@ import torch
 from hydra.core.global_hydra import GlobalHydra
 
 from encoderlab.errors import ConfigError
-from encoderlab.time_budget import budget_factor, time_budget
+from encoderlab.optim.time_budget import budget_factor, time_budget
 from encoderlab.training.run import train
 from tests.conftest import SMALL_MODEL_OVERRIDES, compose_train_cfg
 

@@ -1,6 +1,6 @@
 """encoderlab: develop, pretrain, fine-tune and compare text encoders."""
 
-from encoderlab.config_resolvers import register_resolvers
+from encoderlab.config.resolvers import register_resolvers
 
 __version__ = "0.1.0"
 

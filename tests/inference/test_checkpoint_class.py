@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 import torch
 
-from encoderlab.checkpoint_file import read_checkpoint
-from encoderlab.checkpoints import check_compatible
 from encoderlab.cli.predict import main as predict_main
 from encoderlab.errors import CheckpointError
 from encoderlab.inference.checkpoint import load_task
 from encoderlab.inference.predictor import load_predictor
 from encoderlab.inference.tagging import EntityTagger
+from encoderlab.tasks.checkpoint_file import read_checkpoint
+from encoderlab.training.resume import check_compatible
 
 CLASSIFIER = "encoderlab.tasks.classification.ClassificationTask"
 TAGGER = "encoderlab.tasks.token_classification.TokenClassificationTask"

@@ -18,10 +18,10 @@ from omegaconf import OmegaConf
 from torch import nn
 
 from encoderlab.config import CONF_DIR
-from encoderlab.finetune import apply_finetune, layer_depths
+from encoderlab.interop.pretrained import load_encoder_weights, save_encoder
 from encoderlab.models.contract import Capabilities, Encoder, fit_on_training_split
 from encoderlab.models.heads import SequenceClassifier
-from encoderlab.pretrained import load_encoder_weights, save_encoder
+from encoderlab.optim.finetune import apply_finetune, layer_depths
 
 VOCAB, PAD = 40, 0
 # every size option a model config may set is capped at these (options not listed keep their value)

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from encoderlab.checkpoint_file import read_checkpoint
 from encoderlab.cli.train import main as train_main
 from encoderlab.errors import ConfigError
+from encoderlab.tasks.checkpoint_file import read_checkpoint
 from encoderlab.training.run import train
 from tests.conftest import separable_sentences
 

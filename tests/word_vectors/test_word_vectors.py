@@ -166,8 +166,8 @@ def test_a_bilstm_can_freeze_its_vector_initialised_embeddings_alone(
     tmp_path: Path, tiny_data_dir: Path, cache_dir: Path
 ) -> None:
     """`finetune=freeze finetune.freeze_layers=0`: the small-data way to keep vectors the training set never saw."""
-    from encoderlab.finetune import apply_finetune
     from encoderlab.models.heads import SequenceClassifier
+    from encoderlab.optim.finetune import apply_finetune
 
     net = SequenceClassifier(encoder_of("bilstm", tmp_path, tiny_data_dir, cache_dir, 50), 2)
     note = apply_finetune(net, {"method": "freeze", "freeze_layers": 0, "freeze_embeddings": True})

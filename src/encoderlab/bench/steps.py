@@ -11,7 +11,7 @@ from typing import TypeVar
 import torch
 from torch import nn
 
-from encoderlab.optim import param_groups
+from encoderlab.optim.schedules import param_groups
 
 ModelT = TypeVar("ModelT", bound=nn.Module)
 

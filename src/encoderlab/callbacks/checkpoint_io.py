@@ -13,8 +13,8 @@ from typing import Any
 import torch
 from lightning.pytorch.plugins.io import TorchCheckpointIO
 
-from encoderlab.checkpoint_file import read_checkpoint
 from encoderlab.errors import CheckpointError
+from encoderlab.tasks.checkpoint_file import read_checkpoint
 
 DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
 

@@ -12,7 +12,7 @@ import torch
 from lightning.pytorch.loggers import WandbLogger
 from torch import nn
 
-from encoderlab.figures import attention_figure, confusion_matrix_figure, to_image
+from encoderlab.report.model_figures import attention_figure, confusion_matrix_figure, to_image
 
 log = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from encoderlab.errors import UserError
-from encoderlab.hf_bert import export_hf, import_hf
+from encoderlab.interop.hf_bert import export_hf, import_hf
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -24,12 +24,12 @@ from tokenizers import Tokenizer
 
 from encoderlab.data.encoding import EncodingSpec
 from encoderlab.errors import UserError
-from encoderlab.hf_bert import export_hf
 from encoderlab.inference.checkpoint import load_task
 from encoderlab.inference.compression import prune_magnitude, quantize_onnx_int8
 from encoderlab.inference.onnx_export import OPSET, export_onnx, input_names, max_difference
+from encoderlab.interop.hf_bert import export_hf
+from encoderlab.interop.pretrained import save_encoder
 from encoderlab.models.contract import Encoder
-from encoderlab.pretrained import save_encoder
 from encoderlab.tasks.base import Task
 
 TOLERANCE = 1e-4

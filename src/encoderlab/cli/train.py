@@ -10,7 +10,7 @@ from omegaconf import DictConfig
 
 from encoderlab.config import CONF_DIR
 from encoderlab.errors import user_error_in
-from encoderlab.objective import objective_value
+from encoderlab.tasks.objective import objective_value
 from encoderlab.training.run import train
 
 

@@ -3,13 +3,15 @@ whether the model a run names can serve the data's task (checked before any data
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from hydra.utils import get_class
 from omegaconf import DictConfig, OmegaConf
 
 from encoderlab.config import CONF_DIR
 from encoderlab.errors import ConfigError
+from encoderlab.models.contract import Encoder
+from encoderlab.tasks.base import Task
 
 WORD_VECTOR_DATA = ".TextCorpusDataModule"
 
@@ -18,7 +20,8 @@ def models_of_family(families: tuple[str, ...]) -> list[str]:
     """Names of the model configs whose `family` is one of `families` (read from conf/model/*.yaml)."""
     names = []
     for path in sorted((CONF_DIR / "model").glob("*.yaml")):
-        if OmegaConf.load(path).get("family", "encoder") in families:
+        model = OmegaConf.load(path)
+        if isinstance(model, DictConfig) and model.get("family", "encoder") in families:
             names.append(path.stem)
     return names
 
@@ -29,7 +32,17 @@ def encoder_lacks(model_cfg: Any, requires: tuple[str, ...]) -> list[str]:
     if not requires:
         return []
     target = model_cfg.get("encoder", {}).get("_target_")
-    return get_class(target).capabilities.lacks(requires) if target else list(requires)
+    return encoder_class(target).capabilities.lacks(requires) if target else list(requires)
+
+
+def encoder_class(target: str) -> type[Encoder]:
+    """The encoder class a model config's `encoder._target_` names (read, not built)."""
+    return cast("type[Encoder]", get_class(target))
+
+
+def task_class(target: str) -> type[Task]:
+    """The task class a config's `task._target_` names (read, not built)."""
+    return cast("type[Task]", get_class(target))
 
 
 def models_with_capabilities(families: tuple[str, ...], requires: tuple[str, ...]) -> list[str]:
@@ -43,7 +56,7 @@ def models_with_capabilities(families: tuple[str, ...], requires: tuple[str, ...
 
 def check_model_fits_task(cfg: DictConfig) -> None:
     """Stop before any data is read when the model can't serve the data's task."""
-    task_cls = get_class(cfg.task._target_)
+    task_cls = task_class(cfg.task._target_)
     family = cfg.model.get("family", "encoder")
     if family == "word_vectors":  # trained on unlabelled text, by gensim rather than a task
         if not str(cfg.data._target_).endswith(WORD_VECTOR_DATA):

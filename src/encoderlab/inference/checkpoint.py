@@ -14,9 +14,9 @@ import logging
 from pathlib import Path
 from typing import Any, TypeVar
 
-from encoderlab.checkpoint_file import read_checkpoint
 from encoderlab.errors import CheckpointError
 from encoderlab.tasks.base import CHECKPOINT_KEY, Task, class_path
+from encoderlab.tasks.checkpoint_file import read_checkpoint
 
 log = logging.getLogger(__name__)
 

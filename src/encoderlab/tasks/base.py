@@ -18,13 +18,13 @@ from torchmetrics import Metric
 
 from encoderlab.data.encoding import EncodingSpec
 from encoderlab.errors import ConfigError
-from encoderlab.finetune import apply_finetune, layer_depths
+from encoderlab.interop.pretrained import load_encoder_weights
 from encoderlab.models.build import ModelConfig
 from encoderlab.models.contract import Encoder, fit_on_training_split
 from encoderlab.models.lora import merged_copy
-from encoderlab.objective import Objective, metric_mode
-from encoderlab.optim import param_groups
-from encoderlab.pretrained import load_encoder_weights
+from encoderlab.optim.finetune import apply_finetune, layer_depths
+from encoderlab.optim.schedules import param_groups
+from encoderlab.tasks.objective import Objective, metric_mode
 
 CHECKPOINT_KEY = "encoderlab"
 # where each task kept its best value before the base class owned it (`val_acc_best.max_value`): dropped on load
@@ -118,7 +118,9 @@ class Task(L.LightningModule):
         """Subclasses call this once `self.net` is built: the pretrained encoder's weights (`model.pretrained`)
         go in first, every one, then the fine-tuning set-up (freezing, LoRA adapters) wraps them."""
         if self.pretrained_encoder is not None:
-            self.pretrained_weights_loaded, _ = load_encoder_weights(self.net.encoder, self.pretrained_encoder)
+            encoder = self.net.encoder
+            assert isinstance(encoder, nn.Module)  # every task's network holds its encoder module there
+            self.pretrained_weights_loaded, _ = load_encoder_weights(encoder, self.pretrained_encoder)
         self.finetune_summary = apply_finetune(self.net, self.finetune_cfg)
 
     @property

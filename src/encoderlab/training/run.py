@@ -16,16 +16,20 @@ from lightning.pytorch.loggers import Logger, WandbLogger
 from omegaconf import DictConfig
 
 from encoderlab.callbacks import SaveOnInterrupt
-from encoderlab.checkpoints import check_compatible, resolve_checkpoint
+from encoderlab.config.checks import check_combinations, check_types, check_values
 from encoderlab.config.model_catalog import check_model_fits_task
-from encoderlab.config_checks import check_combinations, check_types, check_values
 from encoderlab.data.datamodule_base import SplitDataModule
-from encoderlab.distributed import patch_lightning_ddp_launcher, reset_distributed_state, snapshot_distributed_env
 from encoderlab.hardware.allocator import keep_freed_memory
 from encoderlab.hardware.threads import configure_threads
-from encoderlab.pretrained import save_encoder
+from encoderlab.interop.pretrained import save_encoder
 from encoderlab.report.provenance import command_line, device_description, git_commit
 from encoderlab.tasks.base import class_path
+from encoderlab.training.distributed import (
+    patch_lightning_ddp_launcher,
+    reset_distributed_state,
+    snapshot_distributed_env,
+)
+from encoderlab.training.resume import check_compatible, resolve_checkpoint
 from encoderlab.training.run_inputs import StartingPoint, compile_friendly_padding, finetune_kwargs, starting_point
 from encoderlab.training.summary import count_parameters, resolved_config, train_examples, write_summary
 from encoderlab.training.trainer_setup import build_callbacks, build_trainer, instantiate_all, monitoring_checkpoint

@@ -12,9 +12,9 @@ from typing import Any
 from hydra.utils import get_class
 from omegaconf import DictConfig, OmegaConf
 
-from encoderlab.config_checks import parameter_types
+from encoderlab.config.checks import parameter_types
 from encoderlab.errors import ConfigError
-from encoderlab.pretrained import TOKENIZER_FILE, check_architecture
+from encoderlab.interop.pretrained import TOKENIZER_FILE, check_architecture
 from encoderlab.word_vectors.store import TOKENIZER, Embeddings, read_embeddings
 
 COMPILED_PAD_MULTIPLE = 16
@@ -53,7 +53,9 @@ def starting_point(cfg: DictConfig) -> StartingPoint:
         raise ConfigError(f"data={cfg.data.name} can't take a given tokenizer, so {key} can't be used")
     if pretrained:
         directory = Path(pretrained).expanduser().resolve()
-        check_architecture(directory, OmegaConf.to_container(cfg.model.encoder, resolve=True), cfg.model.name)
+        encoder_cfg = OmegaConf.to_container(cfg.model.encoder, resolve=True)
+        assert isinstance(encoder_cfg, dict)  # a mapping in every model config that can be pretrained
+        check_architecture(directory, {str(k): v for k, v in encoder_cfg.items()}, cfg.model.name)
         return StartingPoint(pretrained=directory)
     directory = Path(embeddings).expanduser().resolve()
     return StartingPoint(vectors_dir=directory, vectors=read_embeddings(directory))

@@ -21,7 +21,7 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import OmegaConf
 
-from encoderlab.objective import metric_mode
+from encoderlab.tasks.objective import metric_mode
 
 
 def launch_dir() -> str:

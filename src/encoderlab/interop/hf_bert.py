@@ -19,7 +19,7 @@ from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers,
 
 from encoderlab.data.tokenizer import CLS, MASK, PAD, SEP, UNK
 from encoderlab.errors import ConfigError
-from encoderlab.pretrained import CONFIG_FILE, FORMAT, TOKENIZER_FILE, WEIGHTS_FILE, read_config
+from encoderlab.interop.pretrained import CONFIG_FILE, FORMAT, TOKENIZER_FILE, WEIGHTS_FILE, read_config
 
 # (HF name, our name) for the parts that map one to one; {i} is the layer index
 LAYER_NAMES = [

@@ -6,7 +6,7 @@
 <dir>/tokenizer.json  the HF `tokenizers` tokenizer the encoder was trained with
 ```
 
-`encoderlab.hf_bert` converts such a directory to and from HF transformers' `BertModel` format.
+`encoderlab.interop.hf_bert` converts such a directory to and from HF transformers' `BertModel` format.
 """
 
 from __future__ import annotations

@@ -6,9 +6,9 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
-from encoderlab.checkpoint_file import read_checkpoint
 from encoderlab.errors import CheckpointError
 from encoderlab.tasks.base import CHECKPOINT_KEY
+from encoderlab.tasks.checkpoint_file import read_checkpoint
 
 # hyperparameters that must match for a checkpoint's weights to fit this run's model
 MUST_MATCH = ("vocab_size", "num_classes", "label_names", "model")
