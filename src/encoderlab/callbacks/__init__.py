@@ -1,4 +1,7 @@
-"""Callbacks and plugins the configs refer to."""
+"""Callbacks and plugins the configs refer to: speed, atomic checkpoint writes, RNG state, signals, non-finite
+loss, memory trimming, figures.
+
+May import: `hardware`, `report`, `tasks` (checkpoint reading), `errors`."""
 
 from encoderlab.callbacks.checkpoint_io import AtomicCheckpointIO
 from encoderlab.callbacks.data_wait import DataWait

@@ -1,1 +1,3 @@
-"""Command-line entry points."""
+"""Command-line entry points: argument parsing and one-line errors around the library rooms.
+
+May import: any room; nothing imports `cli`."""

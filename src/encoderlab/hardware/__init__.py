@@ -1,3 +1,3 @@
 """What the machine can do: CPU features, the precision that fits them, thread counts.
 
-Imports torch and Lightning's precision plugins only."""
+May import: torch and Lightning's precision plugins only."""

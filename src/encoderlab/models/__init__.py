@@ -1,4 +1,7 @@
-"""Plain `torch.nn` models: no Lightning, no Hydra, no I/O."""
+"""Plain `torch.nn` models: no Lightning, no Hydra, no I/O. `contract` writes down what an encoder is (the
+`Encoder` Protocol and its `Capabilities`); `build` turns a model config into a network for a task.
+
+May import: torch only (and `errors`)."""
 
 from encoderlab.models.bag import BagOfNgramsEncoder
 from encoderlab.models.contract import Capabilities, Encoder

@@ -1,1 +1,3 @@
-"""The HTTP service around a predictor: FastAPI app, request limits, API-key auth, Prometheus metrics, batching."""
+"""The HTTP service around a predictor: FastAPI app, request limits, API-key auth, Prometheus metrics, batching.
+
+May import: `inference`, `errors`."""

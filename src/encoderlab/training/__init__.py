@@ -2,4 +2,5 @@
 fits, tests the best checkpoint and writes the run's `summary.json`; checkpoints, resuming, schedules, fine-tuning
 set-ups and multi-process state live beside it.
 
-May import: everything but `cli` (the command lines sit on top of this room)."""
+May import: `tasks`, `data`, `models`, `optim`, `callbacks`, `config`, `hardware`, `interop`, `report`,
+`word_vectors`: every room but `cli`, `inference`, `serving` and `bench` (which sit beside or on top of it)."""
