@@ -70,3 +70,30 @@ def test_release_free_memory_returns_the_pages_freed_buffers_hold() -> None:
     trimmed, held, after = _run(_HOLES_THEN_TRIM)
     assert trimmed == "True"
     assert float(after) < float(held) - 100  # at least 100 of the ~0.6 GB the holes held are back with the kernel
+
+
+_GROWTH_THEN_BATCH_END = """
+from types import SimpleNamespace
+from encoderlab.callbacks.memory_trim import MemoryTrim
+
+trim = MemoryTrim(every_n_steps=10**6, max_growth_mb=200)
+step = SimpleNamespace(global_step=1)  # the only thing the callback reads of the Trainer
+trim.on_train_start(step, None)
+trim.on_train_batch_end(step, None, None, None, 0)
+steady = trim.trims  # nothing grew: no trim beyond the one at the start
+buffers, survivors = [], []
+for i in range(40):
+    buffers.append(torch.ones(2_000_000 + 100_000 * i))
+    survivors.append(torch.ones(16))
+del buffers
+held = resident_mb()
+trim.on_train_batch_end(step, None, None, None, 1)
+print(note, "|", steady, trim.trims, held, resident_mb())
+"""
+
+
+def test_memory_trim_trims_when_resident_memory_grew_past_its_bound_and_not_before() -> None:
+    steady, trims, held, after = _run(_GROWTH_THEN_BATCH_END)
+    assert steady == "1"  # the start's trim only
+    assert trims == "2"
+    assert float(after) < float(held) - 100

@@ -50,6 +50,15 @@ def keep_freed_memory() -> str:
     return _done
 
 
+def resident_mb() -> float:
+    """This process's resident memory in MB (Linux: /proc/self/statm, a cheap read; 0.0 elsewhere)."""
+    try:
+        with open("/proc/self/statm") as statm:
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    except (OSError, ValueError):
+        return 0.0
+
+
 def release_free_memory() -> bool:
     """Return the free pages the heap holds to the kernel (after `keep_freed_memory`); False when there is no
     glibc heap policy to undo."""
