@@ -15,12 +15,7 @@ pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="gl
 _PRELUDE = """
 import resource
 import torch
-from encoderlab.hardware.allocator import keep_freed_memory, release_free_memory
-
-def resident_mb():
-    with open("/proc/self/status") as status:
-        line = next(line for line in status if line.startswith("VmRSS:"))
-    return int(line.split()[1]) / 1024
+from encoderlab.hardware.allocator import keep_freed_memory, release_free_memory, resident_mb
 
 note = keep_freed_memory()
 assert keep_freed_memory() == note  # idempotent: one setting per process
