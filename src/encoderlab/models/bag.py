@@ -18,6 +18,7 @@ import torch
 from torch import nn
 
 from encoderlab.models.contract import Capabilities, SingleTokenTable
+from encoderlab.models.dropout import Dropout
 from encoderlab.models.tfidf import TfIdfWeights
 
 WEIGHTING_CHOICES = ("none", "tfidf")
@@ -48,7 +49,7 @@ class BagOfNgramsEncoder(SingleTokenTable, nn.Module):
             raise ValueError(f"unknown weighting {weighting!r}; choose one of {', '.join(WEIGHTING_CHOICES)}")
         self.token_embeddings = nn.Embedding(vocab_size, embedding_size, padding_idx=pad_id)
         self.bigram_embeddings = nn.Embedding(bigram_buckets, embedding_size) if bigram_buckets > 0 else None
-        self.dropout = nn.Dropout(dropout)
+        self.dropout = Dropout(dropout)
         self.embedding_size = embedding_size
         self.pad_id = pad_id
         self.tfidf = TfIdfWeights(vocab_size + bigram_buckets) if weighting == "tfidf" else None

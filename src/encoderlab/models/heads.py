@@ -11,6 +11,7 @@ from torch import nn
 from encoderlab.models.attention import AdditiveAttention
 from encoderlab.models.contract import AttentionMapsEncoder, Encoder
 from encoderlab.models.crf import CRF
+from encoderlab.models.dropout import Dropout
 
 POOLING_CHOICES = ("cls", "mean", "sum", "max", "attention")
 
@@ -57,7 +58,7 @@ class ClassificationHead(nn.Module):
     def __init__(self, hidden_size: int, num_classes: int, dropout: float = 0.1, dense: bool = True) -> None:
         super().__init__()
         self.dense = nn.Sequential(nn.Linear(hidden_size, hidden_size), nn.Tanh()) if dense else nn.Identity()
-        self.dropout = nn.Dropout(dropout)
+        self.dropout = Dropout(dropout)
         self.classifier = nn.Linear(hidden_size, num_classes)
 
     def forward(self, pooled: torch.Tensor) -> torch.Tensor:
@@ -130,7 +131,7 @@ class TokenClassifier(EncoderWithHead):
     ) -> None:
         super().__init__()
         self.encoder = encoder
-        self.dropout = nn.Dropout(dropout)
+        self.dropout = Dropout(dropout)
         self.classifier = nn.Linear(encoder.hidden_size, num_labels)
         self.crf = CRF(num_labels) if crf else None
 

@@ -8,6 +8,7 @@ from torch import nn
 
 from encoderlab.models.attention import AdditiveAttention
 from encoderlab.models.contract import Capabilities, NothingToFit, SingleTokenTable
+from encoderlab.models.dropout import Dropout
 from encoderlab.models.recurrent import padded_recurrence
 
 
@@ -35,7 +36,7 @@ class LSTMEncoder(SingleTokenTable, NothingToFit, nn.Module):
     ) -> None:
         super().__init__()
         self.embeddings = nn.Embedding(vocab_size, embedding_size, padding_idx=pad_id)
-        self.embedding_dropout = nn.Dropout(embedding_dropout)
+        self.embedding_dropout = Dropout(embedding_dropout)
         self.lstm = nn.LSTM(
             embedding_size,
             hidden_size,
@@ -44,7 +45,7 @@ class LSTMEncoder(SingleTokenTable, NothingToFit, nn.Module):
             batch_first=True,
             dropout=dropout if num_layers > 1 else 0.0,
         )
-        self.output_dropout = nn.Dropout(dropout)
+        self.output_dropout = Dropout(dropout)
         self._hidden_size = hidden_size * (2 if bidirectional else 1)
         nn.init.normal_(self.embeddings.weight, std=0.1)
         self.embeddings.weight.data[pad_id].zero_()
@@ -107,7 +108,7 @@ class LSTMAttentionDecoder(nn.Module):
         self.hidden_size = hidden_size
         self.embedding_size = embedding_size
         self.embeddings = nn.Embedding(vocab_size, embedding_size, padding_idx=pad_id)
-        self.embedding_dropout = nn.Dropout(embedding_dropout)
+        self.embedding_dropout = Dropout(embedding_dropout)
         self.bridge = nn.Linear(memory_size, 2 * num_layers * hidden_size)
         if attention == "additive":
             self.attention = AdditiveAttention(memory_size, hidden_size, query_size=hidden_size)
@@ -119,7 +120,7 @@ class LSTMAttentionDecoder(nn.Module):
             input_size, hidden_size, num_layers=num_layers, batch_first=True, dropout=dropout if num_layers > 1 else 0.0
         )
         self.combine = nn.Linear(hidden_size + memory_size, embedding_size)
-        self.output_dropout = nn.Dropout(dropout)
+        self.output_dropout = Dropout(dropout)
         nn.init.normal_(self.embeddings.weight, std=0.1)
         self.embeddings.weight.data[pad_id].zero_()
 

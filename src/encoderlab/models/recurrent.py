@@ -13,6 +13,8 @@ import torch
 from torch import _VF, nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
+from encoderlab.models.dropout import dropout
+
 
 def reverse_within_lengths(x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
     """Row b's first `lengths[b]` steps in reverse order, the rest where they were. Its own inverse."""
@@ -60,6 +62,6 @@ def padded_recurrence(rnn: nn.Module, x: torch.Tensor, lengths: torch.Tensor) ->
             outputs.append(reverse_within_lengths(_one_direction(rnn, reversed_input, layer, reverse=True), lengths))
         x = torch.cat(outputs, dim=-1) if len(outputs) > 1 else outputs[0]
         if layer < rnn.num_layers - 1 and rnn.dropout > 0:
-            x = nn.functional.dropout(x, rnn.dropout, rnn.training)
+            x = dropout(x, rnn.dropout, rnn.training)
     real = torch.arange(x.shape[1], device=x.device).unsqueeze(0) < lengths.to(x.device).unsqueeze(1)
     return x * real.unsqueeze(-1).to(x.dtype)

@@ -17,6 +17,7 @@ from torch import nn
 
 from encoderlab.models.attention import Cache, MultiHeadAttention, keys_to_attend
 from encoderlab.models.contract import Capabilities, NothingToFit
+from encoderlab.models.dropout import Dropout
 from encoderlab.models.unpadding import Packing
 
 # a decoder's incremental state: per layer, the self-attention's keys/values so far and the projected memory
@@ -51,7 +52,7 @@ class Embeddings(nn.Module):
         self.position_embeddings = nn.Embedding(cfg.max_position, cfg.hidden_size)
         self.token_type_embeddings = nn.Embedding(cfg.type_vocab_size, cfg.hidden_size)
         self.layer_norm = nn.LayerNorm(cfg.hidden_size, eps=cfg.layer_norm_eps)
-        self.dropout = nn.Dropout(cfg.dropout)
+        self.dropout = Dropout(cfg.dropout)
         self.max_position = cfg.max_position
 
     def forward(
@@ -80,7 +81,7 @@ class FeedForward(nn.Module):
         assert inner is not None  # TransformerConfig fills it in
         self.intermediate = nn.Linear(cfg.hidden_size, inner)
         self.output = nn.Linear(inner, cfg.hidden_size)
-        self.dropout = nn.Dropout(cfg.dropout)
+        self.dropout = Dropout(cfg.dropout)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.dropout(self.output(F.gelu(self.intermediate(x))))
@@ -93,7 +94,7 @@ class EncoderLayer(nn.Module):
         self.attention_norm = nn.LayerNorm(cfg.hidden_size, eps=cfg.layer_norm_eps)
         self.feed_forward = FeedForward(cfg)
         self.output_norm = nn.LayerNorm(cfg.hidden_size, eps=cfg.layer_norm_eps)
-        self.dropout = nn.Dropout(cfg.dropout)
+        self.dropout = Dropout(cfg.dropout)
         self.norm_first = cfg.norm_first
 
     def forward(self, x: torch.Tensor, attn_mask: torch.Tensor | None, packing: Packing | None = None) -> torch.Tensor:
@@ -219,7 +220,7 @@ class DecoderLayer(nn.Module):
         self.cross_attention_norm = nn.LayerNorm(cfg.hidden_size, eps=cfg.layer_norm_eps)
         self.feed_forward = FeedForward(cfg)
         self.output_norm = nn.LayerNorm(cfg.hidden_size, eps=cfg.layer_norm_eps)
-        self.dropout = nn.Dropout(cfg.dropout)
+        self.dropout = Dropout(cfg.dropout)
         self.norm_first = cfg.norm_first
 
     def forward(
