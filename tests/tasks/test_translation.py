@@ -26,6 +26,9 @@ def test_fast_dev_run_trains_each_seq2seq_model(make_cfg, model: str) -> None:
     assert torch.isfinite(torch.tensor(metrics["train/loss_epoch"]))
     assert 0.0 <= metrics["test/bleu"] <= 100.0 and 0.0 <= metrics["test/chrf"] <= 100.0
     assert 0.0 <= metrics["test/acc"] <= 1.0 and metrics["test/ppl"] > 1.0
+    # beam 5 gives test/bleu; the greedy decode beside it is reported too, each with its decoding speed
+    assert 0.0 <= metrics["test/bleu_beam1"] <= 100.0 and 0.0 <= metrics["test/chrf_beam1"] <= 100.0
+    assert metrics["test/sentences_per_sec_beam1"] > 0 and metrics["test/sentences_per_sec_beam5"] > 0
 
 
 MEMORISE = {

@@ -1,8 +1,9 @@
-"""Callbacks and plugins the configs refer to: speed, atomic checkpoint writes, RNG state, signals, non-finite
-loss, memory trimming, figures.
+"""Callbacks and plugins the configs refer to: speed, atomic checkpoint writes, RNG state, checkpoint averaging,
+signals, non-finite loss, memory trimming, figures.
 
 May import: `hardware`, `report`, `tasks` (checkpoint reading), `errors`."""
 
+from encoderlab.callbacks.checkpoint_averaging import CheckpointAveraging
 from encoderlab.callbacks.checkpoint_io import AtomicCheckpointIO
 from encoderlab.callbacks.data_wait import DataWait
 from encoderlab.callbacks.figures import ClassificationFigures
@@ -15,6 +16,7 @@ from encoderlab.callbacks.speed import TrainingSpeed
 
 __all__ = [
     "AtomicCheckpointIO",
+    "CheckpointAveraging",
     "ClassificationFigures",
     "DataWait",
     "MemoryTrim",

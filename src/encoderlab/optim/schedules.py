@@ -9,6 +9,10 @@ import torch
 from torch import nn
 from torch.optim.lr_scheduler import LambdaLR
 
+from encoderlab.errors import ConfigError
+
+STEPLESS_SCHEDULES = (".inverse_sqrt",)  # `_target_` suffixes of schedules that need no total step count
+
 
 def param_groups(
     module: nn.Module,
@@ -96,3 +100,23 @@ def constant(
     """Constant learning rate, after an optional linear warm-up."""
     warmup = _warmup_steps(total_steps, warmup_steps, warmup_ratio)
     return LambdaLR(optimizer, _schedule(lambda p: 1.0, warmup, total_steps))
+
+
+def inverse_sqrt(
+    optimizer: torch.optim.Optimizer,
+    total_steps: int | None = None,
+    warmup_steps: int | None = 4000,
+    warmup_ratio: float = 0.0,
+) -> LambdaLR:
+    """Linear warm-up to the peak, then decay with the inverse square root of the step (Vaswani et al. 2017; fairseq's
+    `inverse_sqrt`): `peak * sqrt(warmup / step)`. It never reaches zero, so it needs no step count."""
+    if warmup_steps is None and total_steps is None:
+        raise ConfigError("scheduler=inverse_sqrt with warmup_ratio needs a step count: set scheduler.warmup_steps")
+    warmup = max(1, _warmup_steps(total_steps or 0, warmup_steps, warmup_ratio))
+
+    def factor(step: int) -> float:
+        if step < warmup:
+            return (step + 1) / warmup
+        return math.sqrt(warmup / (step + 1))
+
+    return LambdaLR(optimizer, factor)

@@ -23,7 +23,7 @@ from encoderlab.models.build import ModelConfig
 from encoderlab.models.contract import Encoder, fit_on_training_split
 from encoderlab.models.lora import merged_copy
 from encoderlab.optim.finetune import apply_finetune, layer_depths
-from encoderlab.optim.schedules import param_groups
+from encoderlab.optim.schedules import STEPLESS_SCHEDULES, param_groups
 from encoderlab.tasks.objective import Objective, metric_mode
 
 CHECKPOINT_KEY = "encoderlab"
@@ -156,9 +156,10 @@ class Task(L.LightningModule):
             return {"optimizer": optimizer}
         estimated = self.trainer.estimated_stepping_batches  # inf when only max_time ends the run
         kwargs: dict[str, Any] = {"total_steps": int(estimated) if math.isfinite(estimated) else None}
-        if str(self.scheduler_cfg.get("_target_", "")).endswith(".time_budget"):
+        target = str(self.scheduler_cfg.get("_target_", ""))
+        if target.endswith(".time_budget"):
             kwargs.update(time_budget_clock(self.trainer))
-        elif kwargs["total_steps"] is None:
+        elif kwargs["total_steps"] is None and not target.endswith(STEPLESS_SCHEDULES):
             raise ConfigError(
                 f"scheduler={self.scheduler_cfg['_target_'].rsplit('.', 1)[-1]} needs a step count: set "
                 "trainer.max_steps or trainer.max_epochs, or use scheduler=time_budget with trainer.max_time"

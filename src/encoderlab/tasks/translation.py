@@ -4,6 +4,7 @@ BLEU with greedy decoding on validation, BLEU and chrF with beam search on test 
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 import torch
@@ -59,6 +60,7 @@ class TranslationTask(Task):
         label_smoothing: float = 0.1,
         val_beam_size: int = 1,
         test_beam_size: int = 5,
+        extra_test_beam_sizes: list[int] | None = None,
         length_penalty: float = 1.0,
         max_decode_length: int = 128,
         monitor: str = "val/bleu",
@@ -76,6 +78,7 @@ class TranslationTask(Task):
             label_smoothing=label_smoothing,
             val_beam_size=val_beam_size,
             test_beam_size=test_beam_size,
+            extra_test_beam_sizes=list(extra_test_beam_sizes or []),
             length_penalty=length_penalty,
             max_decode_length=max_decode_length,
         )
@@ -95,7 +98,12 @@ class TranslationTask(Task):
             }
         )
         self.nll = torch.nn.ModuleDict({f"{stage}_nll": MeanMetric() for stage in STAGES})
+        # test/bleu comes from `test_beam_size`; each extra beam size logs test/bleu_beam<k> beside it; every beam
+        # size logs its decoding speed (test/sentences_per_sec_beam<k>)
+        self.extra_test_beams = [k for k in dict.fromkeys(extra_test_beam_sizes or []) if k != test_beam_size]
         self.scores = {stage: CorpusScores(tgt_lang) for stage in ("val", "test")}
+        self.scores.update({f"test_beam{k}": CorpusScores(tgt_lang) for k in self.extra_test_beams})
+        self.decode_time = {k: [0.0, 0] for k in (test_beam_size, *self.extra_test_beams)}
         self._tokenizer: Tokenizer | None = None
 
     @property
@@ -132,8 +140,17 @@ class TranslationTask(Task):
     def _evaluate(self, batch: dict[str, Any], stage: str) -> None:
         """Teacher-forced loss and accuracy, then decoding (greedy or beam, as the stage's beam size says) for BLEU."""
         self._step(batch, stage)
-        hypotheses = self.translate(batch["src_ids"], batch["src_mask"], self.beam_sizes[stage])
-        self.scores[stage].update(hypotheses, batch["references"])
+        if stage == "val":
+            hypotheses = self.translate(batch["src_ids"], batch["src_mask"], self.beam_sizes[stage])
+            self.scores[stage].update(hypotheses, batch["references"])
+            return
+        for beam in self.decode_time:
+            started = time.perf_counter()
+            hypotheses = self.translate(batch["src_ids"], batch["src_mask"], beam)
+            self.decode_time[beam][0] += time.perf_counter() - started
+            self.decode_time[beam][1] += len(hypotheses)
+            key = "test" if beam == self.beam_sizes["test"] else f"test_beam{beam}"
+            self.scores[key].update(hypotheses, batch["references"])
 
     def _log_perplexity(self, stage: str) -> None:
         nll = stage_metric(self.nll, f"{stage}_nll")
@@ -167,17 +184,25 @@ class TranslationTask(Task):
     def test_step(self, batch: dict[str, Any], batch_idx: int) -> None:
         self._evaluate(batch, "test")
 
+    def on_test_start(self) -> None:
+        self.decode_time = {beam: [0.0, 0] for beam in self.decode_time}
+
     def on_test_epoch_end(self) -> None:
         self._log_perplexity("test")
-        scores = self.scores["test"].compute(chrf=True)
-        for name, value in scores.items():
-            self.log(f"test/{name}", value)
+        for beam, (seconds, sentences) in self.decode_time.items():
+            key = "test" if beam == self.beam_sizes["test"] else f"test_beam{beam}"
+            suffix = "" if key == "test" else f"_beam{beam}"
+            for name, value in self.scores[key].compute(chrf=True).items():
+                self.log(f"test/{name}{suffix}", value)
+            if seconds > 0:
+                self.log(f"test/sentences_per_sec_beam{beam}", sentences / seconds)
+            self.scores[key].reset()
         log.info("test sacreBLEU signatures: %s", self.scores["test"].signatures)
-        self.scores["test"].reset()
 
     def run_summary(self) -> dict[str, Any]:
         return {
             "sacrebleu_signatures": self.scores["test"].signatures,
             "test_beam_size": self.beam_sizes["test"],
+            "extra_test_beam_sizes": self.extra_test_beams,
             "length_penalty": self.length_penalty,
         }

@@ -24,6 +24,7 @@ from encoderlab.hardware.threads import configure_threads
 from encoderlab.interop.pretrained import save_encoder
 from encoderlab.report.provenance import command_line, device_description, git_commit
 from encoderlab.tasks.base import class_path
+from encoderlab.training.checkpoint_choice import checkpoint_to_test
 from encoderlab.training.distributed import (
     patch_lightning_ddp_launcher,
     reset_distributed_state,
@@ -112,9 +113,14 @@ def train(cfg: DictConfig) -> dict[str, float]:
             trainer.fit(task, datamodule=datamodule, ckpt_path=ckpt_path)
         metrics = {k: float(v) for k, v in trainer.callback_metrics.items()}
         best = checkpoint_cb.best_model_path if checkpoint_cb is not None else ""
+        best_score = checkpoint_cb.best_model_score if checkpoint_cb is not None else None
+        tested, averaging = checkpoint_to_test(
+            trainer, task, datamodule, best, float(best_score) if best_score is not None else None
+        )
+        metrics.update(averaging.get("metrics", {}))
         if cfg.get("test", True):
-            # the best checkpoint's weights, not the last epoch's (fast_dev_run writes no checkpoint)
-            trainer.test(task, datamodule=datamodule, ckpt_path=best or None)
+            # the best (or averaged) checkpoint's weights, not the last epoch's (fast_dev_run writes no checkpoint)
+            trainer.test(task, datamodule=datamodule, ckpt_path=tested or None)
             metrics.update({k: float(v) for k, v in trainer.callback_metrics.items() if k.startswith("test/")})
         summary: dict[str, Any] = {
             "command": command_line(),
@@ -131,6 +137,7 @@ def train(cfg: DictConfig) -> dict[str, float]:
             "global_steps": trainer.global_step,
             "wall_time_sec": round(time.perf_counter() - started, 1),
             "best_checkpoint": best,
+            **averaging.get("fields", {}),
             "resumed_from": str(ckpt_path) if ckpt_path else None,
             "metrics": metrics,
             **task.run_summary(),
