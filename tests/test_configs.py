@@ -140,6 +140,26 @@ def test_experiment_configs_compose(make_cfg, experiment: str) -> None:
     check_model_fits_task(cfg)
 
 
+@pytest.mark.parametrize(
+    ("experiment", "data"),
+    [
+        ("multi30k_transformer_cpu", "multi30k"),
+        ("multi30k_lstm_cpu", "multi30k"),
+        ("zh_en_transformer_cpu", "zh_en"),
+        ("zh_en_lstm_cpu", "zh_en"),
+    ],
+)
+def test_cpu_translation_experiments_follow_their_budget_and_average_checkpoints(
+    make_cfg, experiment: str, data: str
+) -> None:
+    cfg = make_cfg(f"experiment={experiment}")
+    assert cfg.data.name == data and cfg.model.family == "seq2seq" and cfg.trainer.accelerator == "cpu"
+    assert cfg.scheduler._target_.endswith(".time_budget") and cfg.trainer.max_time
+    assert cfg.callbacks.checkpoint_averaging.last_n == 5 and cfg.callbacks.early_stopping is None
+    assert list(cfg.task.extra_test_beam_sizes) == [1] and cfg.task.test_beam_size == 5
+    check_model_fits_task(cfg)
+
+
 def test_models_of_family_lists_encoders() -> None:
     assert set(models_of_family(("encoder",))) >= {"bert_tiny", "bert_base", "lstm", "bilstm", "bilstm_attn"}
 
