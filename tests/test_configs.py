@@ -177,3 +177,57 @@ def test_adam_uses_the_fused_kernel_on_every_device(make_cfg, optimizer: str) ->
     weight.grad = torch.ones(3)
     built.step()  # the fused CPU kernel exists in this torch (>= 2.4) and moves the weight
     assert built.defaults["fused"] is True and (weight < 1).all()
+
+
+@pytest.mark.parametrize("choice", ["cnn", "lstm"])
+def test_char_encoder_choices_compose_under_any_encoder_model(make_cfg, choice: str) -> None:
+    for model in ("bilstm", "lstm", "bert_tiny"):
+        cfg = make_cfg(f"model={model}", "data=conll2003", f"char_encoder={choice}")
+        assert cfg.model.char_encoder == OmegaConf.load(CONF_DIR / "char_encoder" / f"{choice}.yaml")
+        check_model_fits_task(cfg)
+    assert make_cfg("model=bilstm", "data=conll2003").model.get("char_encoder") is None, "off unless asked"
+
+
+def test_the_char_experiment_mirrors_the_best_conll_record(make_cfg) -> None:
+    cfg = make_cfg("experiment=conll2003_bilstm_crf_char_cpu")
+    assert (cfg.model.name, cfg.data.name, cfg.task.crf) == ("bilstm", "conll2003", True)
+    assert cfg.model.char_encoder._target_.endswith("CharCNN") and cfg.model.char_encoder.num_filters == 30
+    assert (cfg.model.encoder.embedding_size, cfg.model.encoder.hidden_size, cfg.model.encoder.dropout) == (
+        300,
+        300,
+        0.5,
+    )
+    assert (cfg.trainer.max_epochs, cfg.trainer.max_time) == (8, "00:00:27:00")
+    check_model_fits_task(cfg)
+
+
+@pytest.mark.parametrize(
+    "overrides,expected",
+    [
+        (
+            ["model=bilstm", "data=sst2", "char_encoder=cnn"],
+            "char_encoder gives character features to token classification (data=conll2003), but data=sst2 is "
+            "classification; drop char_encoder",
+        ),
+        (["model=fasttext", "data=conll2003", "char_encoder=cnn"], "model=fasttext's encoder takes no input features"),
+        (
+            ["model=bilstm", "data=conll2003", "char_encoder=cnn", "+model.char_encoder.filters=3"],
+            "model.char_encoder.filters is not a setting of encoderlab.models.chars.CharCNN",
+        ),
+        (
+            ["model=bilstm", "data=conll2003", "char_encoder=lstm", "model.char_encoder.max_word_chars=ten"],
+            "model.char_encoder.max_word_chars='ten' has the wrong type: expected int",
+        ),
+    ],
+)
+def test_bad_char_encoder_configs_stop_in_one_line_before_reading_data(
+    make_cfg, tmp_path, overrides: list[str], expected: str
+) -> None:
+    cfg = make_cfg(*overrides, data_dir=tmp_path / "no-data-here")
+    with pytest.raises(ConfigError) as info:
+        train(cfg)  # a data error would mean data was read first
+    message = str(info.value)
+    assert "\n" not in message and expected in message, message
+    if "models that do: " in message:
+        fitting = message.split("models that do: ")[1].split(", ")
+        assert {"bilstm", "lstm", "bert_tiny"} <= set(fitting) and "fasttext" not in fitting

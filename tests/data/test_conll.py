@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from encoderlab.data.chars import CHAR_PAD, CHAR_UNK, CharVocabulary
+from encoderlab.data.collate import TokenClassificationCollator
 from encoderlab.data.conll2003 import TAGS, CoNLL2003DataModule
 from encoderlab.data.conll_format import iob1_to_iob2, read_conll
 from encoderlab.data.token_classification import IGNORE, align_labels, encode_words
@@ -144,3 +146,67 @@ def test_real_conll2003_has_the_official_sentence_counts_in_valid_iob2() -> None
             assert all(t in TAGS for t in converted)
             for previous, tag in zip(["O", *converted], converted, strict=False):
                 assert not tag.startswith("I-") or previous[2:] == tag[2:], "IOB2: I- only continues its own type"
+
+
+def test_the_character_vocabulary_is_cased_ordered_and_cuts_long_words() -> None:
+    chars = CharVocabulary.from_words(["Paris", "paris", "Zürich"], max_word_chars=4)
+    assert chars.chars == tuple(sorted(set("ParispZürch")))
+    assert chars.size == len(chars.chars) + 2
+    assert chars.encode("Pari") != chars.encode("pari"), "capitals are their own characters"
+    assert chars.encode("Parisian") == chars.encode("Pari"), "the first max_word_chars characters"
+    assert chars.encode("Qé") == [CHAR_UNK, CHAR_UNK] and CHAR_PAD not in chars.encode("Zürich")
+    with pytest.raises(ValueError, match="at least 1"):
+        CharVocabulary(("a",), 0)
+
+
+def test_every_subword_gets_its_words_characters_and_special_tokens_none(cased_tokenizer) -> None:
+    chars = CharVocabulary.from_words(TRICKY, max_word_chars=20)
+    tags = [0] * len(TRICKY)
+    encoded = encode_words({"tokens": [TRICKY], "tags": [tags]}, cased_tokenizer, chars)
+    plain = encode_words({"tokens": [TRICKY], "tags": [tags]}, cased_tokenizer)
+    assert "char_ids" not in plain and {k: v for k, v in encoded.items() if k != "char_ids"} == plain
+    char_ids = encoded["char_ids"][0]
+    assert len(char_ids) == len(encoded["input_ids"][0])
+    assert char_ids[0] == char_ids[-1] == [], "[CLS] and [SEP] have no characters"
+    word_ids = cased_tokenizer.encode([w if w != "\x07" else UNK for w in TRICKY], is_pretokenized=True).word_ids
+    for position, word in enumerate(word_ids):
+        if word is not None:
+            assert char_ids[position] == chars.encode(TRICKY[word]), (position, TRICKY[word])
+    assert char_ids[encoded["word_positions"][0][TRICKY.index("\x07")]] == chars.encode("\x07"), "the word, not [UNK]"
+
+
+def test_the_collator_pads_characters_to_the_batch(cased_tokenizer) -> None:
+    chars = CharVocabulary.from_words(["Paris", "state-of-the-art"], max_word_chars=20)
+    batch = {"tokens": [["Paris"], ["state-of-the-art", "Paris"]], "tags": [[1], [0, 1]]}
+    encoded = encode_words(batch, cased_tokenizer, chars)
+    examples = [{k: v[i] for k, v in encoded.items()} for i in range(2)]
+    padded = TokenClassificationCollator(pad_id=0, pad_to_multiple_of=8)(examples)
+    assert padded["char_ids"].shape == (2, padded["input_ids"].shape[1], len("state-of-the-art"))
+    assert padded["input_ids"].shape[1] % 8 == 0
+    for row, example in enumerate(examples):
+        for position, word_chars in enumerate(example["char_ids"]):
+            assert padded["char_ids"][row, position, : len(word_chars)].tolist() == word_chars
+            assert not padded["char_ids"][row, position, len(word_chars) :].any()
+        assert not padded["char_ids"][row, len(example["char_ids"]) :].any(), "padded positions have no characters"
+
+
+def test_the_data_module_gives_character_ids_only_when_asked(tmp_path: Path) -> None:
+    data = write_conll2003(tmp_path / "data")
+    settings = {"vocab_size": 200, "min_frequency": 1, "lowercase": False, "max_length": 64}
+    common = {"name": "conll2003", "data_dir": str(data), "cache_dir": str(tmp_path / "cache"), "tokenizer": settings}
+    plain = CoNLL2003DataModule(**common)
+    plain.setup("fit")
+    assert plain.char_vocabulary is None and "char_vocab" not in plain.task_kwargs()
+    assert "char_ids" not in plain.datasets["train"].column_names
+    with_chars = CoNLL2003DataModule(**common, max_word_chars=5)
+    with_chars.setup("fit")
+    vocabulary = with_chars.char_vocabulary
+    assert vocabulary is not None and vocabulary.max_word_chars == 5
+    train_words = {w for tokens in with_chars.load_splits()["train"]["tokens"] for w in tokens}
+    assert set(vocabulary.chars) == set("".join(train_words)), "counted on the training split"
+    assert with_chars.task_kwargs()["char_vocab"] == list(vocabulary.chars)
+    batch = next(iter(with_chars.val_dataloader()))
+    assert batch["char_ids"].shape[:2] == batch["input_ids"].shape and batch["char_ids"].shape[2] <= 5
+    assert plain.datasets["validation"]["input_ids"] == with_chars.datasets["validation"]["input_ids"]
+    with pytest.raises(UserError, match="max_word_chars=0 must be at least 1"):
+        CoNLL2003DataModule(**common, max_word_chars=0)

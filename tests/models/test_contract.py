@@ -19,6 +19,7 @@ from torch import nn
 
 from encoderlab.config import CONF_DIR
 from encoderlab.interop.pretrained import load_encoder_weights, save_encoder
+from encoderlab.models.chars import FEATURE_JOINS
 from encoderlab.models.contract import Capabilities, Encoder, fit_on_training_split
 from encoderlab.models.heads import SequenceClassifier
 from encoderlab.optim.finetune import apply_finetune, layer_depths
@@ -214,6 +215,31 @@ def test_unpad_keeps_the_outputs_exactly_when_declared(name: str) -> None:
     with torch.no_grad():
         real = mask.bool()
         torch.testing.assert_close(unpadded(ids, mask)[real], encoder(ids, mask)[real], atol=1e-5, rtol=0)
+
+
+@pytest.mark.parametrize("name", [n for n in CONFIGS if "encoder" in CONFIGS[n]])
+def test_input_features_join_the_embeddings_exactly_when_declared(name: str) -> None:
+    encoder = ready(name)
+    join = encoder.capabilities.input_features
+    ids, mask = batch()
+    if not join:
+        with pytest.raises(InstantiationException, match="unexpected keyword argument 'feature_size'"):
+            build(name, feature_size=5)
+        return
+    assert join in FEATURE_JOINS
+    featured = ready(name, feature_size=5) if join == "concat" else encoder  # "add": the embedding width, no option
+    width = 5 if join == "concat" else encoder.get_input_embeddings().embedding_dim
+    features = torch.randn(3, 7, width, generator=torch.Generator().manual_seed(2))
+    real = mask.bool()
+    with torch.no_grad():
+        out = featured(ids, mask, features=features)
+        assert out.shape == (3, 7, featured.hidden_size)
+        assert not torch.allclose(out[real], featured(ids, mask, features=2 * features)[real], atol=1e-4)
+        at_padding = features.clone()
+        at_padding[~real] = 100.0
+        torch.testing.assert_close(featured(ids, mask, features=at_padding)[real], out[real], atol=1e-5, rtol=0)
+        if join == "add":  # zero features are no features: a pretrained encoder starts unchanged
+            torch.testing.assert_close(featured(ids, mask, features=torch.zeros_like(features)), encoder(ids, mask))
 
 
 @pytest.mark.parametrize("name", CONFIGS)

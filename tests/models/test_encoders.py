@@ -1,15 +1,59 @@
-"""The encoder contract: `[B, T] ids + mask -> [B, T, H]`, and padding never changes real positions."""
+"""The encoder contract: `[B, T] ids + mask -> [B, T, H]`, and padding never changes real positions; encoders
+reading character features (`models/chars.py`) go through the same tests."""
 
 from __future__ import annotations
 
 import pytest
 import torch
+from torch import nn
 
 from encoderlab.models import LSTMEncoder, SequenceClassifier, TransformerEncoder
 from encoderlab.models.bag import BagOfNgramsEncoder
+from encoderlab.models.chars import CharCNN, CharFeatures, CharLSTM
+from encoderlab.models.contract import FeatureInputEncoder
 from encoderlab.models.heads import POOLING_CHOICES
 
 VOCAB = 50
+NUM_CHARS, MAX_CHARS = 12, 6
+
+
+class WithCharFeatures(nn.Module):
+    """An encoder reading character features, called as every encoder here: token id i stands for a word whose
+    characters are row i of a fixed table (1 to MAX_CHARS of them; none for the pad id 0), as a vocabulary of
+    words would give them."""
+
+    def __init__(self, encoder: FeatureInputEncoder, chars: CharFeatures) -> None:
+        super().__init__()
+        self.encoder, self.chars = encoder, chars
+        self.hidden_size = encoder.hidden_size
+        generator = torch.Generator().manual_seed(5)
+        table = torch.randint(2, NUM_CHARS, (VOCAB, MAX_CHARS), generator=generator)
+        lengths = torch.randint(1, MAX_CHARS + 1, (VOCAB, 1), generator=generator)
+        table[torch.arange(MAX_CHARS)[None] >= lengths] = 0
+        table[0] = 0
+        self.register_buffer("table", table)
+
+    def forward(
+        self, ids: torch.Tensor, mask: torch.Tensor | None = None, token_type_ids: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        return self.encoder(ids, mask, token_type_ids, features=self.chars(self.table[ids]))
+
+
+def char_cnn_bilstm() -> WithCharFeatures:
+    chars = CharFeatures(CharCNN(NUM_CHARS, 8, num_filters=10), "concat")
+    return WithCharFeatures(LSTMEncoder(VOCAB, 16, 24, num_layers=2, feature_size=10), chars)
+
+
+def char_lstm_lstm() -> WithCharFeatures:
+    chars = CharFeatures(CharLSTM(NUM_CHARS, 8, hidden_size=6), "concat")
+    return WithCharFeatures(LSTMEncoder(VOCAB, 16, 24, num_layers=2, bidirectional=False, feature_size=12), chars)
+
+
+def char_cnn_transformer() -> WithCharFeatures:
+    chars = CharFeatures(CharCNN(NUM_CHARS, 8, num_filters=10), "add", embedding_size=32)
+    assert chars.projection is not None
+    nn.init.normal_(chars.projection.weight)  # zero-initialised for training; here the features must count
+    return WithCharFeatures(transformer(False), chars)
 
 
 def transformer(norm_first: bool) -> TransformerEncoder:
@@ -30,7 +74,11 @@ ENCODERS = {
     "bilstm": lambda: LSTMEncoder(VOCAB, 16, 24, num_layers=2, bidirectional=True),
     "fasttext": lambda: BagOfNgramsEncoder(VOCAB, 16, bigram_buckets=97),
     "fasttext_tfidf": fitted_tfidf_bag,
+    "bilstm_char_cnn": char_cnn_bilstm,
+    "lstm_char_lstm": char_lstm_lstm,
+    "transformer_char_cnn": char_cnn_transformer,
 }
+CHAR_ENCODERS = [name for name in ENCODERS if "_char_" in name]
 
 
 def padded_batch(sentence: torch.Tensor, pad: int, other_length: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -135,3 +183,16 @@ def test_bigrams_make_the_bag_encoder_order_sensitive() -> None:
     bigrams = BagOfNgramsEncoder(VOCAB, 8, bigram_buckets=97).eval()
     assert torch.allclose(unigrams(ids).mean(1), unigrams(reordered).mean(1), atol=1e-6)
     assert not torch.allclose(bigrams(ids).mean(1), bigrams(reordered).mean(1), atol=1e-4)
+
+
+@pytest.mark.parametrize("name", CHAR_ENCODERS)
+def test_character_features_count_at_real_positions_only(name: str) -> None:
+    # guards the padding tests above: the characters reach the outputs, so their padding could have changed them
+    torch.manual_seed(0)
+    model = ENCODERS[name]().eval()
+    ids, mask = padded_batch(torch.randint(1, VOCAB, (7,)), pad=6, other_length=11)
+    with torch.no_grad():
+        before = model(ids, mask)
+        model.table[ids[0, 3]] = torch.tensor([2, 3, 4, 0, 0, 0])  # another spelling of one word of row 0
+        after = model(ids, mask)
+    assert (after[0, :7] - before[0, :7]).abs().max() > 1e-3

@@ -56,3 +56,34 @@ def test_encoders_learn_a_tiny_ner_slice(make_cfg, ner_data_dir: Path, name: str
     assert metrics["val/f1_best"] > 0.85, metrics
     assert metrics["test/f1"] > 0.85, metrics
     assert cfg.optimized_metric == "val/f1_best"
+
+
+CHARS = {
+    "bilstm_cnn": ["model=bilstm", "char_encoder=cnn", "task.crf=true", *SMALL_MODEL_OVERRIDES["bilstm"]],
+    "bilstm_lstm": ["model=bilstm", "char_encoder=lstm", *SMALL_MODEL_OVERRIDES["bilstm"]],
+    "bert_tiny_cnn": ["model=bert_tiny", "char_encoder=cnn", *SMALL_MODEL_OVERRIDES["bert_tiny"]],
+}
+
+
+@pytest.mark.parametrize("name", CHARS)
+def test_fast_dev_run_with_character_features(make_cfg, ner_data_dir: Path, name: str) -> None:
+    cfg = make_cfg(*CHARS[name], *NER, "debug=fdr", data_dir=ner_data_dir)
+    assert cfg.model.char_encoder.max_word_chars == 20
+    metrics = train(cfg)
+    assert torch.isfinite(torch.tensor(metrics["train/loss_epoch"]))
+    assert 0.0 <= metrics["test/f1"] <= 1.0
+
+
+def test_character_features_learn_a_tiny_ner_slice(make_cfg, ner_data_dir: Path) -> None:
+    cfg = make_cfg(
+        *LEARN["bilstm_crf"],
+        "char_encoder=cnn",
+        *NER,
+        "trainer.max_epochs=8",
+        "~callbacks.early_stopping",
+        "scheduler=constant",
+        data_dir=ner_data_dir,
+    )
+    metrics = train(cfg)
+    assert metrics["val/f1_best"] > 0.85, metrics
+    assert metrics["test/f1"] > 0.85, metrics

@@ -31,6 +31,7 @@ from encoderlab.interop.hf_bert import export_hf
 from encoderlab.interop.pretrained import save_encoder
 from encoderlab.models.contract import Encoder
 from encoderlab.tasks.base import Task
+from encoderlab.tasks.token_classification import TokenClassificationTask
 
 TOLERANCE = 1e-4
 
@@ -54,6 +55,11 @@ def export(checkpoint: str, output_dir: Path, int8: bool = False, prune: float |
     assert task.tokenizer_json is not None  # load_task restores it
     if kind == "translation":
         raise UserError(f"{checkpoint} is a translation checkpoint; ONNX export covers classification and NER")
+    if isinstance(task, TokenClassificationTask) and task.char_vocabulary is not None:
+        raise UserError(
+            f"{checkpoint} reads character features (model.char_encoder), which the ONNX export does not carry yet; "
+            "predict and serve it with --backend torch or int8"
+        )
     hf_dir = export_hf_encoder(task, checkpoint, output_dir) if hf else None
     net = prune_magnitude(task.net, prune) if prune else task.net
     output_dir.mkdir(parents=True, exist_ok=True)

@@ -115,14 +115,15 @@ def check_node(node: DictConfig, path: str) -> None:
 
 
 def check_types(cfg: DictConfig) -> None:
-    """Check the trainer, data module, model encoder and optimizer configs."""
+    """Check the trainer, data module, model encoder (and char encoder) and optimizer configs."""
     for path in ("trainer", "data", "optimizer", "scheduler"):
         node = cfg.get(path)
         if isinstance(node, DictConfig):
             check_node(node, path)
-    encoder = cfg.get("model", {}).get("encoder")
-    if isinstance(encoder, DictConfig):
-        check_node(encoder, "model.encoder")
+    for key in ("encoder", "char_encoder"):
+        section = cfg.get("model", {}).get(key)
+        if isinstance(section, DictConfig):
+            check_node(section, f"model.{key}")
 
 
 def check_combinations(cfg: DictConfig) -> None:

@@ -14,6 +14,7 @@ from encoderlab.models.contract import Encoder
 from encoderlab.tasks.base import Task
 
 WORD_VECTOR_DATA = ".TextCorpusDataModule"
+CHAR_FEATURES_NEED = ("input_features",)  # what `model.char_encoder` needs of the encoder
 
 
 def models_of_family(families: tuple[str, ...]) -> list[str]:
@@ -78,4 +79,22 @@ def check_model_fits_task(cfg: DictConfig) -> None:
             f"model={cfg.model.name} is a {family} model whose encoder lacks {', '.join(missing)}, which "
             f"data={cfg.data.name} needs; models that fit: "
             f"{', '.join(models_with_capabilities(task_cls.accepts, task_cls.requires))}"
+        )
+    check_char_encoder(cfg, task_cls)
+
+
+def check_char_encoder(cfg: DictConfig, task_cls: type[Task]) -> None:
+    """Character features (`char_encoder=...`) go to token classification, under an encoder that takes them."""
+    if cfg.model.get("char_encoder") is None:
+        return
+    if task_cls.kind != "token_classification":
+        raise ConfigError(
+            f"char_encoder gives character features to token classification (data=conll2003), but data="
+            f"{cfg.data.name} is {task_cls.kind or 'another task'}; drop char_encoder=... (model.char_encoder)"
+        )
+    if encoder_lacks(cfg.model, CHAR_FEATURES_NEED):
+        fitting = models_with_capabilities(task_cls.accepts, CHAR_FEATURES_NEED)
+        raise ConfigError(
+            f"model={cfg.model.name}'s encoder takes no input features, so no char_encoder; models that do: "
+            f"{', '.join(fitting)}"
         )

@@ -25,6 +25,18 @@ def pad_sequences(
     return ids, mask
 
 
+def pad_char_ids(rows: Sequence[Sequence[Sequence[int]]], length: int) -> torch.Tensor:
+    """Per example, per token position the character ids of its word -> `[B, length, C]` padded with 0 (the
+    character pad id), `C` the longest word of the batch (at least 1)."""
+    width = max((len(chars) for row in rows for chars in row), default=0) or 1
+    out = torch.zeros((len(rows), length, width), dtype=torch.long)
+    for b, row in enumerate(rows):
+        for t, chars in enumerate(row):
+            if chars:
+                out[b, t, : len(chars)] = torch.as_tensor(chars, dtype=torch.long)
+    return out
+
+
 class PaddedInputsCollator:
     """The part every encoder batch shares: `input_ids` padded with `pad_id` (to a multiple of
     `pad_to_multiple_of`, if set) and their `attention_mask`."""
@@ -55,10 +67,13 @@ class ClassificationCollator(PaddedInputsCollator):
 
 
 class TokenClassificationCollator(PaddedInputsCollator):
-    """Pads `input_ids` (pad id), subword `labels` (-100), `word_positions` (-1) and word-level `tags` (-100)."""
+    """Pads `input_ids` (pad id), subword `labels` (-100), `word_positions` (-1), word-level `tags` (-100) and, where
+    the examples have them, `char_ids` (to `[B, T, C]`, 0)."""
 
     def __call__(self, examples: list[dict[str, Any]]) -> dict[str, torch.Tensor]:
         batch = self.pad_inputs(examples)
+        if "char_ids" in examples[0]:
+            batch["char_ids"] = pad_char_ids([ex["char_ids"] for ex in examples], batch["input_ids"].shape[1])
         batch["labels"], _ = pad_sequences([ex["labels"] for ex in examples], -100, self.pad_to_multiple_of)
         batch["word_positions"], _ = pad_sequences([ex["word_positions"] for ex in examples], -1)
         if "tags" in examples[0]:

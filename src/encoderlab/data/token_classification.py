@@ -3,6 +3,8 @@
 Words are encoded as pre-tokenized input, so every subword knows its word (`Encoding.word_ids`). The word's tag
 goes on its first subword; the other subwords and the special tokens get -100, which the loss ignores. The gold tags
 of every word are kept too (`tags`), so entity scores are counted on the word level even for a truncated sentence.
+With `max_word_chars` set (the pipeline sets it when the model has a `char_encoder`), each token position also gets
+the character ids of its word (`char_ids`, `data/chars.py`), from a character vocabulary counted on the training split.
 """
 
 from __future__ import annotations
@@ -13,11 +15,12 @@ from typing import Any
 from datasets import DatasetDict
 from tokenizers import Tokenizer
 
+from encoderlab.data.chars import CharVocabulary, token_char_ids
 from encoderlab.data.classification import TextClassificationDataModule
 from encoderlab.data.collate import TokenClassificationCollator
 from encoderlab.data.datamodule_base import SPLITS
 from encoderlab.data.tokenizer import UNK
-from encoderlab.errors import UserError
+from encoderlab.errors import ConfigError, UserError
 
 IGNORE = -100
 
@@ -37,18 +40,24 @@ def align_labels(word_ids: list[int | None], word_labels: list[int]) -> tuple[li
     return labels, positions
 
 
-def encode_words(batch: dict[str, list], tokenizer: Tokenizer) -> dict[str, list]:
+def encode_words(batch: dict[str, list], tokenizer: Tokenizer, chars: CharVocabulary | None = None) -> dict[str, list]:
+    """Training, evaluation and inference all encode words here; with `chars`, `char_ids` per token position too
+    (the characters of the word as written, before the tokenizer's normalizer)."""
     # A word the normalizer erases (a lone control character) would have no subword to carry its tag: make it [UNK].
     normalize = tokenizer.normalizer.normalize_str if tokenizer.normalizer is not None else (lambda w: w)
     words = [[w if normalize(w).strip() else UNK for w in sentence] for sentence in batch["tokens"]]
     encodings = tokenizer.encode_batch(words, is_pretokenized=True)
     out: dict[str, list] = {"input_ids": [], "labels": [], "word_positions": [], "truncated": []}
-    for encoding, tags in zip(encodings, batch["tags"], strict=True):
+    if chars is not None:
+        out["char_ids"] = []
+    for encoding, tags, sentence in zip(encodings, batch["tags"], batch["tokens"], strict=True):
         labels, positions = align_labels(encoding.word_ids, tags)
         out["input_ids"].append(encoding.ids)
         out["labels"].append(labels)
         out["word_positions"].append(positions)
         out["truncated"].append(len(positions) < len(tags))
+        if chars is not None:
+            out["char_ids"].append(token_char_ids(sentence, encoding.word_ids, chars))
     return out
 
 
@@ -60,6 +69,28 @@ class TokenClassificationDataModule(TextClassificationDataModule):
     """
 
     task = "token_classification"
+
+    def __init__(self, *args: Any, max_word_chars: int | None = None, **kwargs: Any) -> None:
+        """`max_word_chars`: None for no character ids (the default), else the characters kept per word."""
+        super().__init__(*args, **kwargs)
+        if max_word_chars is not None and max_word_chars < 1:
+            raise ConfigError(f"max_word_chars={max_word_chars} must be at least 1 (e.g. 20)")
+        self.max_word_chars = max_word_chars
+        self._chars: CharVocabulary | None = None
+
+    @property
+    def char_vocabulary(self) -> CharVocabulary | None:
+        """The characters of the training split's words (None without `max_word_chars`)."""
+        if self.max_word_chars is None:
+            return None
+        if self._chars is None:
+            words = (word for tokens in self.load_splits()["train"]["tokens"] for word in tokens)
+            self._chars = CharVocabulary.from_words(words, self.max_word_chars)
+        return self._chars
+
+    def task_kwargs(self) -> dict[str, Any]:
+        chars = self.char_vocabulary
+        return {**super().task_kwargs(), **({"char_vocab": list(chars.chars)} if chars is not None else {})}
 
     def training_texts(self) -> Iterator[str]:
         for tokens in self.load_splits()["train"]["tokens"]:
@@ -89,7 +120,7 @@ class TokenClassificationDataModule(TextClassificationDataModule):
         return None  # words are encoded by `encode_words` (pre-tokenized), which inference/tagging.py calls too
 
     def encode_function(self) -> tuple[Callable[..., dict[str, list]], dict[str, Any]]:
-        return encode_words, {}
+        return encode_words, {"chars": self.char_vocabulary}
 
     def make_collator(self) -> TokenClassificationCollator:
         return TokenClassificationCollator(self.pad_id, self.pad_to_multiple_of)

@@ -107,6 +107,11 @@ def load_predictor(
         model = TextClassifier(restored_tokenizer(task), labels, scorer, pad_id, task.encoding_spec)
     elif kind == "token_classification":
         tagger = expect_task(task, TokenClassificationTask, checkpoint)
+        if tagger.char_vocabulary is not None and backend.startswith("onnx"):
+            raise UserError(
+                f"{checkpoint} reads character features, which the ONNX export does not carry; "
+                "use --backend torch or --backend int8"
+            )
         model = EntityTagger(tagger, restored_tokenizer(task), make_scorer(task.net, backend))
     else:
         raise UserError(f"{checkpoint} is a {kind} checkpoint; predict takes classification, NER or translation ones")

@@ -19,21 +19,30 @@ BACKENDS = ("torch", "int8", "onnx", "onnx-int8")
 
 class Scorer(Protocol):
     def __call__(
-        self, input_ids: torch.Tensor, attention_mask: torch.Tensor, token_type_ids: torch.Tensor | None = None
+        self,
+        input_ids: torch.Tensor,
+        attention_mask: torch.Tensor,
+        token_type_ids: torch.Tensor | None = None,
+        char_ids: torch.Tensor | None = None,
     ) -> torch.Tensor: ...
 
 
 def torch_scorer(net: nn.Module) -> Scorer:
+    """`char_ids [B, T, C]` (character features, NER) reach the nets that read them (`TokenClassifier`)."""
     net.eval()
     first = next(iter(net.parameters()), None)
     device = first.device if first is not None else torch.device("cpu")
 
     def score(
-        input_ids: torch.Tensor, attention_mask: torch.Tensor, token_type_ids: torch.Tensor | None = None
+        input_ids: torch.Tensor,
+        attention_mask: torch.Tensor,
+        token_type_ids: torch.Tensor | None = None,
+        char_ids: torch.Tensor | None = None,
     ) -> torch.Tensor:
         types = None if token_type_ids is None else token_type_ids.to(device)
+        chars = () if char_ids is None else (char_ids.to(device),)
         with torch.inference_mode():
-            return net(input_ids.to(device), attention_mask.to(device), types).float().cpu()
+            return net(input_ids.to(device), attention_mask.to(device), types, *chars).float().cpu()
 
     return score
 
@@ -53,8 +62,13 @@ def onnx_scorer(path: str | Path, threads: int | None = None) -> Scorer:
     takes_types = "token_type_ids" in {i.name for i in session.get_inputs()}
 
     def score(
-        input_ids: torch.Tensor, attention_mask: torch.Tensor, token_type_ids: torch.Tensor | None = None
+        input_ids: torch.Tensor,
+        attention_mask: torch.Tensor,
+        token_type_ids: torch.Tensor | None = None,
+        char_ids: torch.Tensor | None = None,
     ) -> torch.Tensor:
+        if char_ids is not None:  # `load_predictor` refuses such checkpoints for ONNX first
+            raise ValueError("the ONNX export carries no character features; score char_ids with a torch scorer")
         feeds = {"input_ids": input_ids.cpu().numpy(), "attention_mask": attention_mask.cpu().numpy()}
         if takes_types:
             types = torch.zeros_like(input_ids) if token_type_ids is None else token_type_ids

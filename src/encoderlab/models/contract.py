@@ -31,6 +31,10 @@ class Capabilities:
     attention_maps: bool = False  # `attention_maps(...)` returns each layer's attention weights `[B, heads, T, T]`
     # a dataclass `config` rebuilds it (`type(encoder)(**asdict(config))`), so `pretrained.save_encoder` can write it
     exportable: bool = False
+    # per-token input features (`forward(..., features=[B, T, F])`, character features) join its token embeddings
+    # before the first layer: "concat" (built with `feature_size=F`, its first layer reads E + F), "add" (F must be
+    # the embedding width; callers project to it); "" takes none
+    input_features: str = ""
 
     @classmethod
     def names(cls) -> tuple[str, ...]:
@@ -117,6 +121,27 @@ class AttentionMapsEncoder(Encoder, Protocol):
     ) -> list[torch.Tensor]:
         """Each layer's attention probabilities `[B, heads, T, T]`."""
         ...
+
+
+@runtime_checkable
+class FeatureInputEncoder(Encoder, Protocol):
+    """An encoder with the `input_features` capability."""
+
+    def forward(
+        self,
+        input_ids: torch.Tensor,
+        attention_mask: torch.Tensor | None = None,
+        token_type_ids: torch.Tensor | None = None,
+        features: torch.Tensor | None = None,
+    ) -> torch.Tensor: ...
+
+    def __call__(
+        self,
+        input_ids: torch.Tensor,
+        attention_mask: torch.Tensor | None = None,
+        token_type_ids: torch.Tensor | None = None,
+        features: torch.Tensor | None = None,
+    ) -> torch.Tensor: ...
 
 
 class ExportableConfig(Protocol):

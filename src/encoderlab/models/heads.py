@@ -9,7 +9,8 @@ import torch
 from torch import nn
 
 from encoderlab.models.attention import AdditiveAttention
-from encoderlab.models.contract import AttentionMapsEncoder, Encoder
+from encoderlab.models.chars import CharFeatures
+from encoderlab.models.contract import AttentionMapsEncoder, Encoder, FeatureInputEncoder
 from encoderlab.models.crf import CRF
 from encoderlab.models.dropout import Dropout
 
@@ -123,17 +124,47 @@ class SequenceClassifier(EncoderWithHead):
 class TokenClassifier(EncoderWithHead):
     """Encoder + dropout + linear per position: `forward(...) -> emissions [B, T, num_labels]`.
 
-    With `crf=True` it also holds a linear-chain CRF (`self.crf`) that the task trains and decodes over words.
+    With `crf=True` it also holds a linear-chain CRF (`self.crf`) that the task trains and decodes over words. With
+    `chars` (character features, `models/chars.py`) `forward` also takes `char_ids [B, T, C]`, whose per-token vectors
+    join the encoder's token embeddings (the encoder must have the `input_features` capability).
     """
 
     def __init__(
-        self, encoder: Encoder, num_labels: int, dropout: float = HeadConfig.dropout, crf: bool = False
+        self,
+        encoder: Encoder,
+        num_labels: int,
+        dropout: float = HeadConfig.dropout,
+        crf: bool = False,
+        chars: CharFeatures | None = None,
     ) -> None:
         super().__init__()
+        if chars is not None and not encoder.capabilities.input_features:
+            raise ValueError(f"{type(encoder).__name__} takes no input features, so no character features")
         self.encoder = encoder
+        self.chars = chars
         self.dropout = Dropout(dropout)
         self.classifier = nn.Linear(encoder.hidden_size, num_labels)
         self.crf = CRF(num_labels) if crf else None
+
+    def forward(
+        self,
+        input_ids: torch.Tensor,
+        attention_mask: torch.Tensor,
+        token_type_ids: torch.Tensor | None = None,
+        char_ids: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        if (char_ids is None) != (self.chars is None):
+            raise ValueError(
+                "this network reads character features: pass char_ids"
+                if self.chars is not None
+                else "this network has no character encoder: pass no char_ids"
+            )
+        if self.chars is None or char_ids is None:
+            hidden = self.encoder(input_ids, attention_mask, token_type_ids)
+        else:
+            encoder = cast(FeatureInputEncoder, self.encoder)  # the capability promises the keyword
+            hidden = encoder(input_ids, attention_mask, token_type_ids, features=self.chars(char_ids))
+        return self.predict(hidden, attention_mask)
 
     def predict(self, hidden: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
         return self.classifier(self.dropout(hidden))

@@ -17,9 +17,11 @@ class LSTMEncoder(SingleTokenTable, NothingToFit, nn.Module):
 
     Outputs at padded positions are zero. Padding must be on the right (as the collators produce). Satisfies
     `models.contract.Encoder`; its stacked `nn.LSTM` is one module, so it has no layers to freeze one by one.
+    Built with `feature_size=F`, it reads per-token `features [B, T, F]` (character features) concatenated to the
+    token embeddings, the two dropped out together, as in Lample et al. 2016.
     """
 
-    capabilities = Capabilities()
+    capabilities = Capabilities(input_features="concat")
     embedding_size_key = "embedding_size"
     token_table = "embeddings"
 
@@ -33,12 +35,14 @@ class LSTMEncoder(SingleTokenTable, NothingToFit, nn.Module):
         dropout: float = 0.3,
         embedding_dropout: float = 0.3,
         pad_id: int = 0,
+        feature_size: int = 0,
     ) -> None:
         super().__init__()
         self.embeddings = nn.Embedding(vocab_size, embedding_size, padding_idx=pad_id)
         self.embedding_dropout = Dropout(embedding_dropout)
+        self.feature_size = feature_size
         self.lstm = nn.LSTM(
-            embedding_size,
+            embedding_size + feature_size,
             hidden_size,
             num_layers=num_layers,
             bidirectional=bidirectional,
@@ -59,11 +63,20 @@ class LSTMEncoder(SingleTokenTable, NothingToFit, nn.Module):
         input_ids: torch.Tensor,
         attention_mask: torch.Tensor | None = None,
         token_type_ids: torch.Tensor | None = None,  # accepted for a uniform encoder signature; unused
+        features: torch.Tensor | None = None,
     ) -> torch.Tensor:
         if attention_mask is None:
             attention_mask = torch.ones_like(input_ids)
         lengths = attention_mask.sum(dim=1).clamp(min=1)
-        x = self.embedding_dropout(self.embeddings(input_ids))
+        x = self.embeddings(input_ids)
+        if (features is None) != (self.feature_size == 0):
+            raise ValueError(
+                f"this LSTMEncoder was built with feature_size={self.feature_size}, "
+                f"so it needs {'no features' if self.feature_size == 0 else 'features'} in forward"
+            )
+        if features is not None:
+            x = torch.cat([x, features.to(x.dtype)], dim=-1)
+        x = self.embedding_dropout(x)
         return self.output_dropout(padded_recurrence(self.lstm, x, lengths))
 
 

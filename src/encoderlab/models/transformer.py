@@ -56,9 +56,14 @@ class Embeddings(nn.Module):
         self.max_position = cfg.max_position
 
     def forward(
-        self, input_ids: torch.Tensor, token_type_ids: torch.Tensor | None = None, position_offset: int = 0
+        self,
+        input_ids: torch.Tensor,
+        token_type_ids: torch.Tensor | None = None,
+        position_offset: int = 0,
+        features: torch.Tensor | None = None,
     ) -> torch.Tensor:
-        """`position_offset`: position of the first token (the number of tokens already decoded, when decoding)."""
+        """`position_offset`: position of the first token (the number of tokens already decoded, when decoding);
+        `features [B, T, hidden_size]`: per-token input features added to the token embeddings."""
         length = input_ids.shape[1] + position_offset
         if length > self.max_position:
             raise ValueError(
@@ -67,6 +72,8 @@ class Embeddings(nn.Module):
             )
         positions = torch.arange(position_offset, length, device=input_ids.device)
         x = self.word_embeddings(input_ids) + self.position_embeddings(positions)[None]
+        if features is not None:
+            x = x + features.to(x.dtype)
         if token_type_ids is None:
             x = x + self.token_type_embeddings.weight[0]
         else:
@@ -146,10 +153,13 @@ class TransformerStack(nn.Module):
 
 class TransformerEncoder(NothingToFit, TransformerStack):
     """`forward(input_ids, attention_mask) -> hidden [B, T, H]`; padding never changes outputs at real positions.
-    Satisfies `models.contract.Encoder`."""
+    Satisfies `models.contract.Encoder`. Per-token `features [B, T, H]` (character features, projected to the
+    embedding width by the caller) are added to the token embeddings: the width is fixed, pretrained weights fit."""
 
     config_class = TransformerConfig
-    capabilities = Capabilities(token_type_ids=True, unpad=True, attention_maps=True, exportable=True)
+    capabilities = Capabilities(
+        token_type_ids=True, unpad=True, attention_maps=True, exportable=True, input_features="add"
+    )
     embedding_size_key = "hidden_size"
 
     def __init__(self, vocab_size: int, **settings: Any) -> None:
@@ -177,8 +187,9 @@ class TransformerEncoder(NothingToFit, TransformerStack):
         input_ids: torch.Tensor,
         attention_mask: torch.Tensor | None = None,
         token_type_ids: torch.Tensor | None = None,
+        features: torch.Tensor | None = None,
     ) -> torch.Tensor:
-        x = self.embeddings(input_ids, token_type_ids)
+        x = self.embeddings(input_ids, token_type_ids, features=features)
         if self.config.unpad and attention_mask is not None:
             # positions stay zero; pooling and the masked-LM head read real positions only
             packing = Packing.from_mask(attention_mask)

@@ -3,7 +3,8 @@
 Without a CRF the loss is cross-entropy on each word's first subword (the data module puts -100 on the others).
 With a CRF (`task.crf=true`) the emissions of the first subwords form a word-level sequence, scored and decoded
 by the CRF. Either way predictions are made per word and scored against every word's gold tag: a word lost to
-truncation counts as predicted `O`.
+truncation counts as predicted `O`. With `model.char_encoder` the network also reads each token's word characters
+(`char_ids`); the character vocabulary (`char_vocab`) is a hyperparameter, so a checkpoint encodes as training did.
 """
 
 from __future__ import annotations
@@ -11,8 +12,10 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from encoderlab.data.chars import CharVocabulary
 from encoderlab.data.token_classification import IGNORE
-from encoderlab.models.build import TokenClassification, Vocabulary, build_network
+from encoderlab.errors import ConfigError
+from encoderlab.models.build import TokenClassification, Vocabulary, build_network, max_word_chars
 from encoderlab.models.heads import TokenClassifier
 from encoderlab.tasks.base import Task
 from encoderlab.tasks.entity_f1 import EntityF1
@@ -45,6 +48,7 @@ class TokenClassificationTask(Task):
         monitor: str = "val/f1",
         monitor_mode: str | None = None,
         pretrained_encoder: str | None = None,
+        char_vocab: list[str] | None = None,
     ) -> None:
         super().__init__(
             optimizer, scheduler, compile, finetune, monitor, monitor_mode, pretrained_encoder=pretrained_encoder
@@ -56,15 +60,32 @@ class TokenClassificationTask(Task):
             label_names=list(label_names),
             pad_id=pad_id,
             crf=crf,
+            **({"char_vocab": list(char_vocab)} if char_vocab is not None else {}),
         )
-        self.net = build_network(config, Vocabulary(vocab_size, pad_id), TokenClassification(num_classes, crf))
+        word_chars = max_word_chars(config)
+        if (word_chars is None) != (char_vocab is None):
+            raise ConfigError(
+                "model.char_encoder needs the data's character vocabulary (char_vocab), which token classification "
+                "data modules give when built with max_word_chars"
+                if char_vocab is None
+                else "char_vocab was given but the model has no char_encoder; set one (char_encoder=cnn) or drop it"
+            )
+        # the characters the data encoded with (None: the model reads none); inference encodes through it too
+        self.char_vocabulary = (
+            None if char_vocab is None or word_chars is None else CharVocabulary(tuple(char_vocab), word_chars)
+        )
+        size = self.char_vocabulary.size if self.char_vocabulary is not None else 0
+        output = TokenClassification(num_classes, crf, num_chars=size)
+        self.net = build_network(config, Vocabulary(vocab_size, pad_id), output)
         self.prepare_encoder()
         self.outside_id = list(label_names).index("O") if "O" in label_names else 0
         self.val_entities = EntityF1(label_names)
         self.test_entities = EntityF1(label_names)
 
     def forward(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
-        return self.forward_net(batch["input_ids"], batch["attention_mask"], batch.get("token_type_ids"))
+        return self.forward_net(
+            batch["input_ids"], batch["attention_mask"], batch.get("token_type_ids"), batch.get("char_ids")
+        )
 
     def _loss(self, emissions: torch.Tensor, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         if self.net.crf is None:

@@ -31,7 +31,13 @@ from encoderlab.training.distributed import (
     snapshot_distributed_env,
 )
 from encoderlab.training.resume import check_compatible, resolve_checkpoint
-from encoderlab.training.run_inputs import StartingPoint, compile_friendly_padding, finetune_kwargs, starting_point
+from encoderlab.training.run_inputs import (
+    StartingPoint,
+    char_kwargs,
+    compile_friendly_padding,
+    finetune_kwargs,
+    starting_point,
+)
 from encoderlab.training.summary import count_parameters, resolved_config, train_examples, write_summary
 from encoderlab.training.trainer_setup import build_callbacks, build_trainer, instantiate_all, monitoring_checkpoint
 from encoderlab.word_vectors.init import initialise_embeddings
@@ -67,7 +73,7 @@ def train(cfg: DictConfig) -> dict[str, float]:
     start = starting_point(cfg)
 
     finetune = finetune_kwargs(cfg)
-    datamodule = instantiate(cfg.data, **start.data_kwargs(), **compile_friendly_padding(cfg))
+    datamodule = instantiate(cfg.data, **start.data_kwargs(), **compile_friendly_padding(cfg), **char_kwargs(cfg))
     tokenizer = datamodule.tokenizer  # trained once on the training split, then read from the cache
     task = instantiate(
         cfg.task,

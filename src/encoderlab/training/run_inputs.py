@@ -15,6 +15,7 @@ from omegaconf import DictConfig, OmegaConf
 from encoderlab.config.checks import parameter_types
 from encoderlab.errors import ConfigError
 from encoderlab.interop.pretrained import TOKENIZER_FILE, check_architecture
+from encoderlab.models.build import ModelConfig, max_word_chars
 from encoderlab.word_vectors.store import TOKENIZER, Embeddings, read_embeddings
 
 COMPILED_PAD_MULTIPLE = 16
@@ -59,6 +60,15 @@ def starting_point(cfg: DictConfig) -> StartingPoint:
         return StartingPoint(pretrained=directory)
     directory = Path(embeddings).expanduser().resolve()
     return StartingPoint(vectors_dir=directory, vectors=read_embeddings(directory))
+
+
+def char_kwargs(cfg: DictConfig) -> dict[str, Any]:
+    """With `model.char_encoder`, the data module gives each token its word's characters, as many as the char
+    encoder reads (`check_model_fits_task` has made sure the data is token classification)."""
+    model = OmegaConf.to_container(cfg.model, resolve=True)
+    assert isinstance(model, dict)
+    chars = max_word_chars(ModelConfig.from_dict({str(k): v for k, v in model.items()}))
+    return {} if chars is None else {"max_word_chars": chars}
 
 
 def finetune_kwargs(cfg: DictConfig) -> dict[str, Any]:
