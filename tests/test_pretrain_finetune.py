@@ -37,7 +37,7 @@ def pretrained(tmp_path_factory: pytest.TempPathFactory, tiny_data_dir: Path, ca
     write_corpus(root / "corpus")
     cfg = compose_train_cfg(
         root, tiny_data_dir, cache_dir, "data=text_corpus", f"data.path={root / 'corpus'}", "data.block_size=32",
-        "data.validation_fraction=0.1", "model=bert_tiny", "model.lr=2e-3", "trainer.max_epochs=8", *FAST,
+        "data.validation_fraction=0.1", "model=bert_tiny", "model.lr=2e-3", "trainer.max_epochs=12", *FAST,
     )  # fmt: skip
     metrics = train(cfg)
     GlobalHydra.instance().clear()
