@@ -149,8 +149,7 @@ class TranslationTask(Task):
             hypotheses = self.translate(batch["src_ids"], batch["src_mask"], beam)
             self.decode_time[beam][0] += time.perf_counter() - started
             self.decode_time[beam][1] += len(hypotheses)
-            key = "test" if beam == self.beam_sizes["test"] else f"test_beam{beam}"
-            self.scores[key].update(hypotheses, batch["references"])
+            self.scores[self._test_scores_key(beam)].update(hypotheses, batch["references"])
 
     def _log_perplexity(self, stage: str) -> None:
         nll = stage_metric(self.nll, f"{stage}_nll")
@@ -184,13 +183,17 @@ class TranslationTask(Task):
     def test_step(self, batch: dict[str, Any], batch_idx: int) -> None:
         self._evaluate(batch, "test")
 
+    def _test_scores_key(self, beam: int) -> str:
+        """`test` for `test_beam_size` (test/bleu), `test_beam<k>` for each extra beam size."""
+        return "test" if beam == self.beam_sizes["test"] else f"test_beam{beam}"
+
     def on_test_start(self) -> None:
         self.decode_time = {beam: [0.0, 0] for beam in self.decode_time}
 
     def on_test_epoch_end(self) -> None:
         self._log_perplexity("test")
         for beam, (seconds, sentences) in self.decode_time.items():
-            key = "test" if beam == self.beam_sizes["test"] else f"test_beam{beam}"
+            key = self._test_scores_key(beam)
             suffix = "" if key == "test" else f"_beam{beam}"
             for name, value in self.scores[key].compute(chrf=True).items():
                 self.log(f"test/{name}{suffix}", value)
