@@ -52,16 +52,16 @@ def test_fsdp_clips_by_the_norm_over_all_shards(make_cfg, monkeypatch) -> None:
     trainer, _ = built_trainer(make_cfg, monkeypatch, "trainer=fsdp")
     assert trainer.gradient_clip_val == 1.0  # kept: Lightning's FSDP precision would refuse to clip by norm
 
-    class Root(torch.nn.Module):  # what FSDP's root module offers: clip_grad_norm_ over every shard
-        clipped: list[float] = []
+    clipped: list[float] = []
 
+    class Root(torch.nn.Module):  # what FSDP's root module offers: clip_grad_norm_ over every shard
         def clip_grad_norm_(self, max_norm: float) -> None:
-            self.clipped.append(max_norm)
+            clipped.append(max_norm)
 
     plugin = trainer.precision_plugin
     plugin.root = Root()
     plugin.clip_gradients(torch.optim.SGD([torch.nn.Parameter(torch.ones(1))], lr=0.1), 1.0)
-    assert Root.clipped == [1.0]
+    assert clipped == [1.0]
 
 
 def test_fsdp_on_cpu_is_refused_in_one_line(make_cfg) -> None:
@@ -107,4 +107,3 @@ def test_a_staged_checkpoint_folder_replaces_the_old_one_whole(tmp_path: Path) -
     staging.mkdir()
     replace_directory(staging, target)
     assert target.is_dir()
-
