@@ -1,7 +1,8 @@
 """Export a classification or NER checkpoint to ONNX: `encoderlab-export CKPT --output-dir DIR [--int8] [--prune P]`.
 
-With `--hf`, a Transformer (BERT) checkpoint's encoder also goes to `DIR/hf/`, a folder HF transformers'
-`BertModel.from_pretrained` and `AutoTokenizer.from_pretrained` read (LoRA adapters merged; the task head stays ours).
+With `--hf`, a Transformer (BERT) checkpoint also goes to `DIR/hf/`, a folder HF transformers' `AutoModel` and
+`AutoTokenizer` read (LoRA adapters merged), with a model card (`README.md`); a classifier with BERT's head loads as
+`BertForSequenceClassification` with its labels (`interop/hf_classifier.py`).
 
 Writes `model.onnx` (encoder + head, dynamic batch and length; inputs `input_ids`, `attention_mask` and, for models
 that read segment ids, `token_type_ids`, int64; output `logits`), with `--int8` also `model.int8.onnx` (ONNX Runtime
@@ -28,6 +29,7 @@ from encoderlab.inference.checkpoint import load_task
 from encoderlab.inference.compression import prune_magnitude, quantize_onnx_int8
 from encoderlab.inference.onnx_export import OPSET, export_onnx, input_names, max_difference
 from encoderlab.interop.hf_bert import export_hf
+from encoderlab.interop.hf_folder import finish_hf_folder
 from encoderlab.interop.pretrained import save_encoder
 from encoderlab.models.contract import Encoder
 from encoderlab.tasks.base import Task
@@ -47,7 +49,9 @@ def export_hf_encoder(task: Task, checkpoint: str, output_dir: Path) -> Path:
     assert task.tokenizer_json is not None  # load_task restores it
     with tempfile.TemporaryDirectory() as tmp:
         encoder_dir = save_encoder(tmp, encoder, task.tokenizer_json, task.hparams["model"]["name"])
-        return export_hf(encoder_dir, output_dir / "hf")
+        hf_dir = export_hf(encoder_dir, output_dir / "hf")
+    finish_hf_folder(hf_dir, task, checkpoint)
+    return hf_dir
 
 
 def export(checkpoint: str, output_dir: Path, int8: bool = False, prune: float | None = None, hf: bool = False) -> dict:

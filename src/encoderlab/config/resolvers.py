@@ -7,7 +7,9 @@
 - `${metric_mode:<metric>}`: `min` for a loss or perplexity, `max` for any other metric: `task.monitor_mode` follows
   `task.monitor` unless set.
 - `${run_id:}`: six hex digits drawn once per process, the end of every run and sweep dir name: runs started in the
-  same second (with the same seed) get dirs of their own, and every job of one multirun sees the same value.
+  same second (with the same seed) get dirs of their own, and every job of one multirun sees the same value. The
+  value is cached in the config, so a launcher that runs jobs in other processes (submitit) and a requeued job,
+  which unpickle the sweep's config, resolve the same sweep dir.
 """
 
 from __future__ import annotations
@@ -51,4 +53,4 @@ def register_resolvers() -> None:
     )
     for name, resolver in resolvers:
         if not OmegaConf.has_resolver(name):
-            OmegaConf.register_new_resolver(name, resolver)
+            OmegaConf.register_new_resolver(name, resolver, use_cache=name == "run_id")

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 from pathlib import Path
 from typing import Any
 
 from encoderlab.errors import CheckpointError
 from encoderlab.tasks.base import CHECKPOINT_KEY
 from encoderlab.tasks.checkpoint_file import read_checkpoint
+from encoderlab.training.sharding import sharded_checkpoint_metadata
+
+log = logging.getLogger(__name__)
 
 # hyperparameters that must match for a checkpoint's weights to fit this run's model
 MUST_MATCH = ("vocab_size", "num_classes", "label_names", "model")
@@ -42,7 +46,7 @@ def resolve_checkpoint(ckpt_path: str | None, log_dir: str | Path, run_name: str
     if ckpt_path == "last":
         return find_last_checkpoint(log_dir, run_name)
     path = Path(ckpt_path)
-    if not path.is_file():
+    if not path.is_file() and not path.is_dir():  # a folder: a sharded checkpoint (trainer=fsdp, deepspeed)
         raise CheckpointError(f"ckpt_path={ckpt_path}: no such file; pass an existing .ckpt or ckpt_path=last")
     return path
 
@@ -65,7 +69,14 @@ def check_compatible(
 ) -> dict[str, Any]:
     """Raise `CheckpointError` unless the checkpoint was trained by this task class, with this model, label set and
     tokenizer."""
-    checkpoint = read_checkpoint(path)
+    if Path(path).is_dir():
+        metadata = sharded_checkpoint_metadata(Path(path))
+        if metadata is None:  # DeepSpeed keeps hyper-parameters inside its shard files: Lightning checks shapes
+            log.warning("checkpoint folder %s is not vetted before resuming (not an FSDP sharded checkpoint)", path)
+            return {}
+        checkpoint = metadata
+    else:
+        checkpoint = read_checkpoint(path)
     saved = checkpoint.get("hyper_parameters", {})
     differences = []
     saved_class = (checkpoint.get(CHECKPOINT_KEY) or {}).get("task_class")

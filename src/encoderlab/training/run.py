@@ -30,6 +30,7 @@ from encoderlab.training.distributed import (
     reset_distributed_state,
     snapshot_distributed_env,
 )
+from encoderlab.training.requeue import requeued_checkpoint
 from encoderlab.training.resume import check_compatible, resolve_checkpoint
 from encoderlab.training.run_inputs import (
     StartingPoint,
@@ -62,6 +63,9 @@ def train(cfg: DictConfig) -> dict[str, float]:
     check_values(cfg)
     check_combinations(cfg)
     ckpt_path = resolve_checkpoint(cfg.get("ckpt_path"), cfg.paths.log_dir, cfg.run_name)
+    requeued = requeued_checkpoint(cfg.paths.output_dir) if ckpt_path is None else None
+    if requeued is not None:
+        log.info("Requeued SLURM job: resuming from %s", requeued)
     if HydraConfig.initialized():
         patch_lightning_ddp_launcher()
     distributed_env = snapshot_distributed_env()
@@ -88,6 +92,7 @@ def train(cfg: DictConfig) -> dict[str, float]:
     task.tokenizer_json = tokenizer.to_str()
     task.encoding_spec = getattr(datamodule, "encoding_spec", None)  # classification data: saved with the tokenizer
     load_starting_weights(task, start, cfg, resuming=ckpt_path is not None)
+    ckpt_path = ckpt_path or requeued
     if ckpt_path is not None:
         check_compatible(ckpt_path, dict(task.hparams), task.tokenizer_json, class_path(type(task)))
         log.info("Resuming from %s", ckpt_path)
@@ -102,7 +107,8 @@ def train(cfg: DictConfig) -> dict[str, float]:
     )
 
     loggers: list[Logger] = instantiate_all(cfg.get("logger"))
-    callbacks = build_callbacks(cfg, has_logger=bool(loggers), resume_from=ckpt_path)
+    # a requeued job writes on into its own dir (its hpc_ckpt sits above checkpoints/)
+    callbacks = build_callbacks(cfg, has_logger=bool(loggers), resume_from=None if requeued else ckpt_path)
     trainer, precision = build_trainer(cfg, callbacks, loggers)
     for logger in loggers:
         logger.log_hyperparams(

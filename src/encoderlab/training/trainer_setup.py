@@ -17,6 +17,7 @@ from omegaconf import DictConfig
 from encoderlab.callbacks import AtomicCheckpointIO, SaveOnInterrupt
 from encoderlab.hardware.precision import precision_reason, resolve_precision, trainer_precision
 from encoderlab.report.provenance import command_line
+from encoderlab.training.sharding import is_sharded, refuse_without_cuda, sharded_precision
 
 log = logging.getLogger(__name__)
 
@@ -46,14 +47,23 @@ def build_trainer(cfg: DictConfig, callbacks: list[L.Callback], loggers: list[Lo
     accelerator = str(cfg.trainer.accelerator)
     precision = resolve_precision(cfg.trainer.precision, accelerator)
     log.info("trainer.precision=%s (%s)", precision, precision_reason(precision, accelerator))
-    precision_flag, precision_plugins = trainer_precision(precision, accelerator)
+    strategy = cfg.trainer.strategy
+    if isinstance(strategy, DictConfig):  # a strategy object (trainer=fsdp, deepspeed): built before the Trainer
+        strategy = instantiate(strategy)
+    if is_sharded(strategy):  # FSDP and DeepSpeed bring their own mixed precision
+        plugin = sharded_precision(strategy, precision)
+        precision_flag, precision_plugins = (None, [plugin]) if plugin is not None else (precision, [])
+    else:
+        precision_flag, precision_plugins = trainer_precision(precision, accelerator)
     trainer: L.Trainer = instantiate(
         cfg.trainer,
+        strategy=strategy,
         precision=precision_flag,
         callbacks=callbacks,
         logger=loggers or False,
         plugins=[AtomicCheckpointIO(), *precision_plugins],
     )
+    refuse_without_cuda(trainer)
     return trainer, precision
 
 
