@@ -132,25 +132,13 @@ class TextCorpusDataModule(SplitDataModule):
         random_ratio: float = 0.1,
         tokenizer: dict[str, Any] | None = None,
         tokenizer_path: str | None = None,
-        batch_size: int = 64,
-        eval_batch_size: int | None = None,
-        num_workers: int = 0,
-        pin_memory: bool = False,
-        seed: int = 0,
         limit_train_blocks: int | None = None,
+        **loader: Any,
     ) -> None:
-        super().__init__(
-            name,
-            data_dir,
-            cache_dir,
-            TokenizerSettings(**{"max_length": block_size, **(tokenizer or {})}),
-            batch_size=batch_size,
-            eval_batch_size=eval_batch_size,
-            num_workers=num_workers,
-            pin_memory=pin_memory,
-            seed=seed,
-            tokenizer_path=tokenizer_path,
-        )
+        """`loader`: the `LoaderSettings` (`batch_size`, `num_workers`, ...)."""
+        settings = TokenizerSettings(**{"max_length": block_size, **(tokenizer or {})})
+        super().__init__(name, data_dir, cache_dir, settings, **loader)
+        self.tokenizer_path = tokenizer_path
         self.sources = {"train": path, "validation": validation_path, "test": test_path}
         if not 0.0 < validation_fraction < 1.0:
             raise ConfigError(f"data.validation_fraction={validation_fraction} must lie strictly between 0 and 1")
