@@ -7,7 +7,7 @@ Source and target share one (joint) vocabulary; the output projection is tied to
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import torch
@@ -130,44 +130,50 @@ class TransformerSeq2Seq(Seq2SeqModel):
         return self.output_logits(hidden[:, -1]), state
 
 
+@dataclass(frozen=True)
+class LSTMSeq2SeqConfig:
+    """`LSTMSeq2Seq`'s settings (what `model.net.*` sets)."""
+
+    embedding_size: int = 256
+    hidden_size: int = 256  # per direction
+    encoder_layers: int = 1
+    bidirectional: bool = True
+    decoder_hidden_size: int = 512
+    decoder_layers: int = 1
+    attention: str = "additive"  # additive | dot | general
+    dropout: float = 0.3
+    embedding_dropout: float = 0.3
+    share_embeddings: bool = True
+
+
 class LSTMSeq2Seq(Seq2SeqModel):
     """(Bi)LSTM encoder + LSTM decoder with additive (Bahdanau) or Luong (dot/general) attention."""
 
     encoder: LSTMEncoder
     decoder: LSTMAttentionDecoder
+    config_class = LSTMSeq2SeqConfig
 
-    def __init__(
-        self,
-        vocabulary: Vocabulary,
-        embedding_size: int = 256,
-        hidden_size: int = 256,
-        encoder_layers: int = 1,
-        bidirectional: bool = True,
-        decoder_hidden_size: int = 512,
-        decoder_layers: int = 1,
-        attention: str = "additive",
-        dropout: float = 0.3,
-        embedding_dropout: float = 0.3,
-        share_embeddings: bool = True,
-    ) -> None:
+    def __init__(self, vocabulary: Vocabulary, **settings: Any) -> None:
+        """`settings`: the fields of `LSTMSeq2SeqConfig`."""
         super().__init__(vocabulary)
+        cfg = LSTMSeq2SeqConfig(**settings)
         vocab_size, pad_id = vocabulary.size, vocabulary.pad_id
         self.encoder = LSTMEncoder(
             vocab_size,
-            embedding_size=embedding_size,
-            hidden_size=hidden_size,
-            num_layers=encoder_layers,
-            bidirectional=bidirectional,
-            dropout=dropout,
-            embedding_dropout=embedding_dropout,
+            embedding_size=cfg.embedding_size,
+            hidden_size=cfg.hidden_size,
+            num_layers=cfg.encoder_layers,
+            bidirectional=cfg.bidirectional,
+            dropout=cfg.dropout,
+            embedding_dropout=cfg.embedding_dropout,
             pad_id=pad_id,
         )
         memory_size = self.encoder.hidden_size
         self.decoder = LSTMAttentionDecoder(
-            vocab_size, memory_size, embedding_size, decoder_hidden_size, decoder_layers, attention, dropout,
-            embedding_dropout, pad_id,
+            vocab_size, memory_size, cfg.embedding_size, cfg.decoder_hidden_size, cfg.decoder_layers, cfg.attention,
+            cfg.dropout, cfg.embedding_dropout, pad_id,
         )  # fmt: skip
-        if share_embeddings:
+        if cfg.share_embeddings:
             self.decoder.embeddings = self.encoder.get_input_embeddings()
         self.output_bias = nn.Parameter(torch.zeros(vocab_size))
 
