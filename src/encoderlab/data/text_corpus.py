@@ -27,7 +27,7 @@ from torch.utils.data import Dataset
 
 from encoderlab.data.datamodule_base import SPLITS, SplitDataModule
 from encoderlab.data.disk_cache import load_or_build
-from encoderlab.data.masking import MaskedLMCollator, mask_tokens
+from encoderlab.data.masking import MaskedLMCollator, MaskingRates, mask_tokens
 from encoderlab.data.sampler import ResumableBatchSampler
 from encoderlab.data.text_lines import read_text_lines
 from encoderlab.data.tokenizer import CLS, MASK, PAD, SEP, UNK, TokenizerSettings, files_fingerprint, token_id
@@ -149,7 +149,7 @@ class TextCorpusDataModule(SplitDataModule):
         self.validation_fraction = validation_fraction
         self.split_seed = split_seed
         self.block_size = block_size
-        self.masking = {"probability": mlm_probability, "mask_ratio": mask_ratio, "random_ratio": random_ratio}
+        self.masking = MaskingRates(mlm_probability, mask_ratio, random_ratio)
         self.limit_train_blocks = limit_train_blocks
 
     # -- files ------------------------------------------------------------------------------------------------------
@@ -288,14 +288,14 @@ class TextCorpusDataModule(SplitDataModule):
                 self.special_ids,
                 token_id(self.tokenizer, MASK),
                 self.vocab_size,
+                self.masking,
                 generator=generator,
-                **self.masking,
             )
             self.datasets[split] = BlockDataset(blocks[split], masked)
 
     def make_collator(self) -> MaskedLMCollator:
         return MaskedLMCollator(
-            self.pad_id, token_id(self.tokenizer, MASK), self.vocab_size, self.special_ids, **self.masking
+            self.pad_id, token_id(self.tokenizer, MASK), self.vocab_size, self.special_ids, self.masking
         )
 
     def train_batch_sampler(self, dataset: Sized) -> ResumableBatchSampler:
