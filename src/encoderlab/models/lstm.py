@@ -180,7 +180,7 @@ class LSTMAttentionDecoder(nn.Module):
         embedded = self.embedding_dropout(self.embeddings(tokens))
         h, c = state["h"], state["c"]
         if self.attention_type == "additive":
-            context, _ = self.attention(memory, memory_mask, query=h[:, -1], projected_keys=state["keys"])
+            context, _ = self.attention.attend(memory, state["keys"], memory_mask, query=h[:, -1])
             rnn_input = torch.cat([embedded, context], dim=-1)
         else:
             rnn_input = torch.cat([embedded, state["feed"]], dim=-1)
