@@ -15,6 +15,7 @@ from encoderlab.models.lstm import LSTMEncoder
 from encoderlab.models.masked_lm import MaskedLanguageModel
 from encoderlab.models.seq2seq import TransformerSeq2Seq
 from encoderlab.models.transformer import TransformerEncoder
+from encoderlab.models.vocabulary import Vocabulary
 
 
 @pytest.mark.parametrize("encoder", [TINY_BERT, model_config("bert_mini", "encoder")], ids=["tiny", "bert_mini"])
@@ -31,7 +32,7 @@ def test_hf_peer_uses_sdpa_attention() -> None:
 
 def test_torch_transformer_peer_matches_our_seq2seq_but_for_segment_embeddings() -> None:
     net = model_config("transformer_seq2seq", "net")
-    ours = parameter_count(TransformerSeq2Seq(1000, 0, 1, 2, **net))
+    ours = parameter_count(TransformerSeq2Seq(Vocabulary(1000, 0, 1, 2), **net))
     peer = peers.TorchTransformerSeq2Seq(1000, **net)
     # ours carries BERT's two segment-embedding rows in the encoder and in the decoder
     assert parameter_count(peer) + 4 * net["hidden_size"] == ours
@@ -51,7 +52,9 @@ def test_cudnn_lstm_peer_matches_our_bilstm_classifier() -> None:
 @pytest.mark.parametrize("beam_size", [1, 3])
 def test_uncached_decoding_finds_what_cached_decoding_finds(beam_size: int) -> None:
     torch.manual_seed(0)
-    model = TransformerSeq2Seq(40, 0, 1, 2, **{**TINY_SEQ2SEQ, "dropout": 0.0, "attention_dropout": 0.0}).eval()
+    model = TransformerSeq2Seq(
+        Vocabulary(40, 0, 1, 2), **{**TINY_SEQ2SEQ, "dropout": 0.0, "attention_dropout": 0.0}
+    ).eval()
     src, mask = torch.randint(3, 40, (2, 6)), torch.ones(2, 6, dtype=torch.long)
     mask[0, 4:] = 0
     if beam_size == 1:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from encoderlab.data.masking import MaskedLMCollator, mask_tokens
+from encoderlab.data.masking import MaskedLMCollator, MaskingRates, mask_tokens
 from encoderlab.models.masked_lm import IGNORE_INDEX
 
 PAD, UNK, CLS, SEP, MASK = 0, 1, 2, 3, 4
@@ -28,7 +28,9 @@ def random_blocks(rows: int = 512, length: int = 128) -> torch.Tensor:
 @pytest.mark.parametrize("probability", [0.15, 0.3])
 def test_masking_rates_and_never_a_special_or_pad(probability: float) -> None:
     ids = random_blocks()
-    inputs, labels = mask_tokens(ids, SPECIALS, MASK, VOCAB, probability, generator=torch.Generator().manual_seed(1))
+    inputs, labels = mask_tokens(
+        ids, SPECIALS, MASK, VOCAB, MaskingRates(probability), generator=torch.Generator().manual_seed(1)
+    )
     special = torch.isin(ids, torch.tensor(SPECIALS))
     chosen = labels != IGNORE_INDEX
     assert not (chosen & special).any(), "a special or padding token was chosen"
@@ -46,7 +48,9 @@ def test_masking_rates_and_never_a_special_or_pad(probability: float) -> None:
 def test_at_least_one_target_even_for_a_short_batch() -> None:
     ids = torch.tensor([[CLS, 7, SEP, PAD]])
     for seed in range(20):
-        _, labels = mask_tokens(ids, SPECIALS, MASK, VOCAB, 0.01, generator=torch.Generator().manual_seed(seed))
+        _, labels = mask_tokens(
+            ids, SPECIALS, MASK, VOCAB, MaskingRates(0.01), generator=torch.Generator().manual_seed(seed)
+        )
         assert labels.tolist() == [[IGNORE_INDEX, 7, IGNORE_INDEX, IGNORE_INDEX]]
 
 

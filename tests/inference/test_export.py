@@ -24,6 +24,7 @@ from tests.inference.conftest import train_checkpoint
 from tests.inference.test_predict import NEGATIVE_TEXTS, POSITIVE_TEXTS
 
 VOCAB = 120
+LSTM_SIZES = {"embedding_size": 16, "hidden_size": 16}
 
 
 def transformer() -> TransformerEncoder:
@@ -31,14 +32,14 @@ def transformer() -> TransformerEncoder:
 
 
 def tfidf_bag() -> SequenceClassifier:
-    encoder = BagOfNgramsEncoder(VOCAB, 16, bigram_buckets=101, weighting="tfidf")
+    encoder = BagOfNgramsEncoder(VOCAB, embedding_size=16, bigram_buckets=101, weighting="tfidf")
     encoder.fit(torch.randint(1, VOCAB, (30, 10), generator=torch.Generator().manual_seed(0)).tolist())
     return SequenceClassifier(encoder, 5, pooling="sum")
 
 
 NETS = {
-    "bilstm_max": lambda: SequenceClassifier(LSTMEncoder(VOCAB, 16, 16, num_layers=2), 3, pooling="max"),
-    "lstm_attention": lambda: SequenceClassifier(LSTMEncoder(VOCAB, 16, 16, bidirectional=False), 2, "attention"),
+    "bilstm_max": lambda: SequenceClassifier(LSTMEncoder(VOCAB, **LSTM_SIZES, num_layers=2), 3, pooling="max"),
+    "lstm_attention": lambda: SequenceClassifier(LSTMEncoder(VOCAB, **LSTM_SIZES, bidirectional=False), 2, "attention"),
     "bert_cls": lambda: SequenceClassifier(transformer(), 2, pooling="cls"),
     "bert_tokens": lambda: TokenClassifier(transformer(), 5),
     "fasttext_tfidf_sum": tfidf_bag,
@@ -82,7 +83,7 @@ def test_quantized_model_still_predicts(sst2_checkpoint: Path, backend: str) -> 
 
 
 def test_int8_quantizes_linear_and_lstm_layers_and_shrinks_them() -> None:
-    net = SequenceClassifier(LSTMEncoder(VOCAB, 64, 64), 2, pooling="max").eval()
+    net = SequenceClassifier(LSTMEncoder(VOCAB, embedding_size=64, hidden_size=64), 2, pooling="max").eval()
     quantized = quantize_int8(net)
     dynamic = torch.ao.nn.quantized.dynamic
     assert isinstance(quantized.encoder.lstm, dynamic.LSTM)

@@ -52,10 +52,10 @@ def test_a_task_reading_a_section_the_model_lacks_says_which() -> None:
 
 
 def test_transformer_seq2seq_forwards_one_config_to_encoder_and_decoder() -> None:
-    model = TransformerSeq2Seq(30, 0, 2, 3, encoder_layers=2, decoder_layers=1, hidden_size=16, num_heads=2)
+    model = TransformerSeq2Seq(VOCABULARY, encoder_layers=2, decoder_layers=1, hidden_size=16, num_heads=2)
     assert (model.encoder.config.num_layers, model.decoder.config.num_layers) == (2, 1)
     for config in (model.encoder.config, model.decoder.config):  # the seq2seq defaults, not a lone encoder's
         assert config.norm_first and config.max_position == 256 and config.intermediate_size == 64
     assert model.max_target_length == 256
     with pytest.raises(TypeError, match="encoder_layers and decoder_layers"):
-        TransformerSeq2Seq(30, 0, 2, 3, num_layers=2)
+        TransformerSeq2Seq(VOCABULARY, num_layers=2)

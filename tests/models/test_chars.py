@@ -24,8 +24,8 @@ from encoderlab.models.lstm import LSTMEncoder
 
 NUM_CHARS, VOCAB = 20, 60
 CHAR_ENCODERS = {
-    "cnn": lambda: CharCNN(NUM_CHARS, 8, num_filters=10, max_word_chars=6),
-    "lstm": lambda: CharLSTM(NUM_CHARS, 8, hidden_size=5, max_word_chars=6),
+    "cnn": lambda: CharCNN(NUM_CHARS, embedding_size=8, num_filters=10, max_word_chars=6),
+    "lstm": lambda: CharLSTM(NUM_CHARS, embedding_size=8, hidden_size=5, max_word_chars=6),
 }
 
 
@@ -86,10 +86,10 @@ def test_cnn_is_ma_and_hovy_and_lstm_is_lample_by_default() -> None:
 
 
 def test_added_features_are_projected_to_the_embedding_width_from_zero() -> None:
-    features = CharFeatures(CharCNN(NUM_CHARS, 8, num_filters=10), "add", embedding_size=32)
+    features = CharFeatures(CharCNN(NUM_CHARS, embedding_size=8, num_filters=10), "add", embedding_size=32)
     assert features.feature_size == 32
     assert torch.all(features(words()[None]) == 0), "zero-initialised: a pretrained encoder starts unchanged"
-    assert CharFeatures(CharCNN(NUM_CHARS, 8, num_filters=10), "concat").feature_size == 10
+    assert CharFeatures(CharCNN(NUM_CHARS, embedding_size=8, num_filters=10), "concat").feature_size == 10
     with pytest.raises(ValueError, match="choose one of concat, add"):
         CharFeatures(CharCNN(NUM_CHARS), "sum")
 

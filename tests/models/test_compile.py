@@ -12,6 +12,7 @@ from encoderlab.models.heads import SequenceClassifier
 from encoderlab.models.masked_lm import MaskedLanguageModel
 from encoderlab.models.seq2seq import TransformerSeq2Seq
 from encoderlab.models.transformer import TransformerEncoder
+from encoderlab.models.vocabulary import Vocabulary
 from encoderlab.training.run_inputs import compile_friendly_padding
 
 TINY = {"hidden_size": 32, "num_layers": 2, "num_heads": 2, "intermediate_size": 64, "max_position": 64}
@@ -34,7 +35,7 @@ def classifier_loss(model: torch.nn.Module, ids: torch.Tensor, mask: torch.Tenso
 
 def seq2seq() -> TransformerSeq2Seq:
     sizes = {"hidden_size": 32, "encoder_layers": 1, "decoder_layers": 1, "num_heads": 2, "intermediate_size": 64}
-    return TransformerSeq2Seq(100, pad_id=0, bos_id=1, eos_id=2, max_position=64, **sizes)
+    return TransformerSeq2Seq(Vocabulary(100, pad_id=0, bos_id=1, eos_id=2), max_position=64, **sizes)
 
 
 @pytest.mark.parametrize("name", ["classifier", "masked_lm", "seq2seq"])

@@ -22,6 +22,7 @@ from encoderlab.interop.pretrained import load_encoder_weights, save_encoder
 from encoderlab.models.chars import FEATURE_JOINS
 from encoderlab.models.contract import Capabilities, Encoder, fit_on_training_split
 from encoderlab.models.heads import SequenceClassifier
+from encoderlab.models.vocabulary import Vocabulary
 from encoderlab.optim.finetune import apply_finetune, layer_depths
 
 VOCAB, PAD = 40, 0
@@ -64,7 +65,7 @@ def build(name: str, **extra: Any) -> tuple[nn.Module, Encoder]:
     if "encoder" in cfg:
         encoder = instantiate(shrunk(cfg["encoder"], **extra), vocab_size=VOCAB, pad_id=PAD)
         return encoder, encoder
-    net = instantiate(shrunk(cfg["net"], **extra), vocab_size=VOCAB, **SPECIAL_IDS)
+    net = instantiate(shrunk(cfg["net"], **extra), _partial_=True)(Vocabulary(VOCAB, **SPECIAL_IDS))
     return net, net.encoder
 
 

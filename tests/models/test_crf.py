@@ -56,7 +56,7 @@ def test_padding_does_not_change_the_likelihood() -> None:
 
 
 def test_token_classifier_emits_per_position() -> None:
-    model = TokenClassifier(LSTMEncoder(30, 8, 8), num_labels=5, crf=True)
+    model = TokenClassifier(LSTMEncoder(30, embedding_size=8, hidden_size=8), num_labels=5, crf=True)
     ids = torch.randint(1, 30, (2, 7))
     assert model(ids, torch.ones_like(ids)).shape == (2, 7, 5)
     assert model.crf is not None and model.crf.transitions.shape == (5, 5)

@@ -40,17 +40,18 @@ class WithCharFeatures(nn.Module):
 
 
 def char_cnn_bilstm() -> WithCharFeatures:
-    chars = CharFeatures(CharCNN(NUM_CHARS, 8, num_filters=10), "concat")
-    return WithCharFeatures(LSTMEncoder(VOCAB, 16, 24, num_layers=2, feature_size=10), chars)
+    chars = CharFeatures(CharCNN(NUM_CHARS, embedding_size=8, num_filters=10), "concat")
+    return WithCharFeatures(LSTMEncoder(VOCAB, embedding_size=16, hidden_size=24, num_layers=2, feature_size=10), chars)
 
 
 def char_lstm_lstm() -> WithCharFeatures:
-    chars = CharFeatures(CharLSTM(NUM_CHARS, 8, hidden_size=6), "concat")
-    return WithCharFeatures(LSTMEncoder(VOCAB, 16, 24, num_layers=2, bidirectional=False, feature_size=12), chars)
+    chars = CharFeatures(CharLSTM(NUM_CHARS, embedding_size=8, hidden_size=6), "concat")
+    encoder = LSTMEncoder(VOCAB, embedding_size=16, hidden_size=24, num_layers=2, bidirectional=False, feature_size=12)
+    return WithCharFeatures(encoder, chars)
 
 
 def char_cnn_transformer() -> WithCharFeatures:
-    chars = CharFeatures(CharCNN(NUM_CHARS, 8, num_filters=10), "add", embedding_size=32)
+    chars = CharFeatures(CharCNN(NUM_CHARS, embedding_size=8, num_filters=10), "add", embedding_size=32)
     assert chars.projection is not None
     nn.init.normal_(chars.projection.weight)  # zero-initialised for training; here the features must count
     return WithCharFeatures(transformer(False), chars)
@@ -61,7 +62,7 @@ def transformer(norm_first: bool) -> TransformerEncoder:
 
 
 def fitted_tfidf_bag() -> BagOfNgramsEncoder:
-    encoder = BagOfNgramsEncoder(VOCAB, 16, bigram_buckets=97, weighting="tfidf")
+    encoder = BagOfNgramsEncoder(VOCAB, embedding_size=16, bigram_buckets=97, weighting="tfidf")
     documents = torch.randint(1, VOCAB, (20, 12), generator=torch.Generator().manual_seed(3))
     encoder.fit(documents.tolist())
     return encoder
@@ -70,9 +71,9 @@ def fitted_tfidf_bag() -> BagOfNgramsEncoder:
 ENCODERS = {
     "transformer_post_ln": lambda: transformer(False),
     "transformer_pre_ln": lambda: transformer(True),
-    "lstm": lambda: LSTMEncoder(VOCAB, 16, 24, num_layers=2, bidirectional=False),
-    "bilstm": lambda: LSTMEncoder(VOCAB, 16, 24, num_layers=2, bidirectional=True),
-    "fasttext": lambda: BagOfNgramsEncoder(VOCAB, 16, bigram_buckets=97),
+    "lstm": lambda: LSTMEncoder(VOCAB, embedding_size=16, hidden_size=24, num_layers=2, bidirectional=False),
+    "bilstm": lambda: LSTMEncoder(VOCAB, embedding_size=16, hidden_size=24, num_layers=2, bidirectional=True),
+    "fasttext": lambda: BagOfNgramsEncoder(VOCAB, embedding_size=16, bigram_buckets=97),
     "fasttext_tfidf": fitted_tfidf_bag,
     "bilstm_char_cnn": char_cnn_bilstm,
     "lstm_char_lstm": char_lstm_lstm,
@@ -179,8 +180,8 @@ def test_bigrams_make_the_bag_encoder_order_sensitive() -> None:
     torch.manual_seed(0)
     ids = torch.tensor([[5, 6, 7]])
     reordered = torch.tensor([[7, 6, 5]])
-    unigrams = BagOfNgramsEncoder(VOCAB, 8).eval()
-    bigrams = BagOfNgramsEncoder(VOCAB, 8, bigram_buckets=97).eval()
+    unigrams = BagOfNgramsEncoder(VOCAB, embedding_size=8).eval()
+    bigrams = BagOfNgramsEncoder(VOCAB, embedding_size=8, bigram_buckets=97).eval()
     assert torch.allclose(unigrams(ids).mean(1), unigrams(reordered).mean(1), atol=1e-6)
     assert not torch.allclose(bigrams(ids).mean(1), bigrams(reordered).mean(1), atol=1e-4)
 

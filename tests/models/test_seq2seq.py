@@ -8,27 +8,24 @@ import torch
 from encoderlab.models.attention import MultiHeadAttention
 from encoderlab.models.generation import beam_search, greedy_search
 from encoderlab.models.seq2seq import LSTMSeq2Seq, TransformerSeq2Seq
+from encoderlab.models.vocabulary import Vocabulary
 
 VOCAB, PAD, BOS, EOS = 40, 0, 1, 2
+VOCABULARY = Vocabulary(VOCAB, PAD, BOS, EOS)
 
 MODELS = {
     "transformer_pre_ln": lambda: TransformerSeq2Seq(
-        VOCAB, PAD, BOS, EOS, hidden_size=32, num_heads=4, encoder_layers=2, decoder_layers=2, norm_first=True
+        VOCABULARY, hidden_size=32, num_heads=4, encoder_layers=2, decoder_layers=2, norm_first=True
     ),
     "transformer_post_ln": lambda: TransformerSeq2Seq(
-        VOCAB, PAD, BOS, EOS, hidden_size=32, num_heads=4, encoder_layers=2, decoder_layers=2, norm_first=False
+        VOCABULARY, hidden_size=32, num_heads=4, encoder_layers=2, decoder_layers=2, norm_first=False
     ),
-    "lstm_additive": lambda: LSTMSeq2Seq(
-        VOCAB, PAD, BOS, EOS, embedding_size=16, hidden_size=16, decoder_hidden_size=24
-    ),
+    "lstm_additive": lambda: LSTMSeq2Seq(VOCABULARY, embedding_size=16, hidden_size=16, decoder_hidden_size=24),
     "lstm_general": lambda: LSTMSeq2Seq(
-        VOCAB, PAD, BOS, EOS, embedding_size=16, hidden_size=16, decoder_hidden_size=24, attention="general"
+        VOCABULARY, embedding_size=16, hidden_size=16, decoder_hidden_size=24, attention="general"
     ),
     "lstm_dot_2_layers": lambda: LSTMSeq2Seq(
-        VOCAB,
-        PAD,
-        BOS,
-        EOS,
+        VOCABULARY,
         embedding_size=16,
         hidden_size=16,
         decoder_hidden_size=32,
@@ -154,7 +151,7 @@ def test_generation_ends_with_eos_then_padding_and_never_emits_bos_or_pad_early(
 
 
 def test_generation_respects_the_decoders_position_limit() -> None:
-    model = TransformerSeq2Seq(VOCAB, PAD, BOS, EOS, hidden_size=16, num_heads=2, max_position=8).eval()
+    model = TransformerSeq2Seq(VOCABULARY, hidden_size=16, num_heads=2, max_position=8).eval()
     with torch.no_grad():
         model.output_bias[EOS] = -100.0  # never stop on its own
     src, mask = source_batch()
@@ -164,7 +161,7 @@ def test_generation_respects_the_decoders_position_limit() -> None:
 def test_shared_embeddings_and_tied_output_projection() -> None:
     model = make("transformer_pre_ln")
     assert model.decoder.input_embeddings is model.encoder.get_input_embeddings()
-    separate = TransformerSeq2Seq(VOCAB, PAD, BOS, EOS, hidden_size=16, num_heads=2, share_embeddings=False)
+    separate = TransformerSeq2Seq(VOCABULARY, hidden_size=16, num_heads=2, share_embeddings=False)
     assert separate.decoder.input_embeddings is not separate.encoder.get_input_embeddings()
     hidden = torch.randn(2, 3, 16)
     expected = hidden @ separate.decoder.input_embeddings.weight.T + separate.output_bias
@@ -173,6 +170,6 @@ def test_shared_embeddings_and_tied_output_projection() -> None:
 
 def test_unknown_or_mismatched_lstm_attention_is_a_clear_error() -> None:
     with pytest.raises(ValueError, match="additive, dot, general"):
-        LSTMSeq2Seq(VOCAB, PAD, BOS, EOS, attention="cosine")
+        LSTMSeq2Seq(VOCABULARY, attention="cosine")
     with pytest.raises(ValueError, match="use attention=general"):
-        LSTMSeq2Seq(VOCAB, PAD, BOS, EOS, hidden_size=16, decoder_hidden_size=24, attention="dot")
+        LSTMSeq2Seq(VOCABULARY, hidden_size=16, decoder_hidden_size=24, attention="dot")

@@ -48,7 +48,7 @@ def test_weights_sum_to_sklearns_sublinear_smooth_tfidf_vector() -> None:
 
 
 def test_unigram_and_bigram_weights_are_normalised_together() -> None:
-    encoder = BagOfNgramsEncoder(VOCAB, 8, bigram_buckets=17, weighting="tfidf")
+    encoder = BagOfNgramsEncoder(VOCAB, embedding_size=8, bigram_buckets=17, weighting="tfidf")
     encoder.fit(DOCUMENTS)
     ids, mask = padded(DOCUMENTS)
     features, feature_mask = encoder._features(ids, mask.bool())
@@ -59,7 +59,7 @@ def test_unigram_and_bigram_weights_are_normalised_together() -> None:
 
 
 def test_encoder_refuses_to_run_before_counting_and_names_bad_weighting() -> None:
-    encoder = BagOfNgramsEncoder(VOCAB, 8, weighting="tfidf")
+    encoder = BagOfNgramsEncoder(VOCAB, embedding_size=8, weighting="tfidf")
     assert encoder.needs_fit
     ids, mask = padded(DOCUMENTS)
     with pytest.raises(RuntimeError, match="call fit"):
@@ -68,7 +68,7 @@ def test_encoder_refuses_to_run_before_counting_and_names_bad_weighting() -> Non
     assert not encoder.needs_fit
     assert encoder(ids, mask).shape == (len(DOCUMENTS), ids.size(1), 8)
     with pytest.raises(ValueError, match="none, tfidf"):
-        BagOfNgramsEncoder(VOCAB, 8, weighting="bm25")
+        BagOfNgramsEncoder(VOCAB, embedding_size=8, weighting="bm25")
     with pytest.raises(ValueError, match="got none"):
         TfIdfWeights(VOCAB).fit([])
 

@@ -30,6 +30,7 @@ from encoderlab.models.lstm import LSTMEncoder
 from encoderlab.models.masked_lm import MaskedLanguageModel
 from encoderlab.models.seq2seq import TransformerSeq2Seq
 from encoderlab.models.transformer import TransformerEncoder
+from encoderlab.models.vocabulary import Vocabulary
 
 TINY_BERT = {"hidden_size": 32, "num_layers": 2, "num_heads": 2, "intermediate_size": 64, "max_position": 64}
 TINY_SEQ2SEQ = {
@@ -319,7 +320,11 @@ def seq2seq_case(shape: dict[str, Any], settings: Settings) -> CaseResult:
 
     def build_ours(compiled: bool) -> Build:
         return lambda: training_step(
-            TransformerSeq2Seq(vocab, PAD_ID, BOS_ID, EOS_ID, **net_cfg), loss_of, settings, "ours", compiled
+            TransformerSeq2Seq(Vocabulary(vocab, PAD_ID, BOS_ID, EOS_ID), **net_cfg),
+            loss_of,
+            settings,
+            "ours",
+            compiled,
         )
 
     contenders = compile_contenders("torch.nn.Transformer", "peer", build_peer, settings)
@@ -368,7 +373,7 @@ def generation_case(kind: str, shape: dict[str, Any], settings: Settings) -> Cas
     def build(cached: bool) -> Build:
         def make() -> tuple[Callable[[], object], int]:
             # An untrained model may pick EOS at any step; an id no step can emit keeps every output at new_tokens.
-            model = TransformerSeq2Seq(shape["vocab"], PAD_ID, BOS_ID, eos_id=-1, **net_cfg)
+            model = TransformerSeq2Seq(Vocabulary(shape["vocab"], PAD_ID, BOS_ID, eos_id=-1), **net_cfg)
             return inference_step(model, lambda m: search(m if cached else UncachedDecoding(m)), settings)
 
         return make

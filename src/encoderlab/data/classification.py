@@ -8,17 +8,27 @@ from __future__ import annotations
 
 from abc import abstractmethod
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from datasets import Dataset, DatasetDict
 from tokenizers import Tokenizer
 
 from encoderlab.data.collate import ClassificationCollator, Collator
-from encoderlab.data.datamodule_base import SPLITS, SplitDataModule
+from encoderlab.data.datamodule_base import SPLITS, BucketedLoaderSettings, SplitDataModule
 from encoderlab.data.encoding import EncodingSpec, encode_columns
 from encoderlab.data.input_checks import CHARS_PER_TOKEN, cap_texts, drop_empty_texts
 from encoderlab.data.tokenizer import TokenizerSettings
 from encoderlab.errors import ConfigError, UserError
+
+
+@dataclass
+class ClassificationLoaderSettings(BucketedLoaderSettings):
+    """`BucketedLoaderSettings` with batches of 32 texts by default, padded to a multiple of `pad_to_multiple_of`
+    tokens where set."""
+
+    batch_size: int = 32
+    pad_to_multiple_of: int | None = None
 
 
 class TextClassificationDataModule(SplitDataModule):
@@ -33,6 +43,8 @@ class TextClassificationDataModule(SplitDataModule):
 
     task = "classification"
 
+    config_class = ClassificationLoaderSettings
+
     def __init__(
         self,
         name: str,
@@ -43,34 +55,13 @@ class TextClassificationDataModule(SplitDataModule):
         truncation: str = "head",
         head_tokens: int | None = None,
         max_text_chars: int | None = None,
-        batch_size: int = 32,
-        eval_batch_size: int | None = None,
-        num_workers: int = 0,
-        pin_memory: bool = False,
-        length_bucketing: bool = True,
-        max_tokens: int | None = None,
-        pad_to_multiple_of: int | None = None,
-        seed: int = 0,
-        train_limit: int | None = None,
         tokenizer_path: str | None = None,
+        **loader: Any,
     ) -> None:
+        """`loader`: the `ClassificationLoaderSettings` (`batch_size`, `length_bucketing`, `train_limit`, ...)."""
         settings = TokenizerSettings(**(tokenizer or {}))
-        super().__init__(
-            name,
-            data_dir,
-            cache_dir,
-            settings,
-            batch_size=batch_size,
-            eval_batch_size=eval_batch_size,
-            num_workers=num_workers,
-            pin_memory=pin_memory,
-            seed=seed,
-            tokenizer_path=tokenizer_path,
-            length_bucketing=length_bucketing,
-            max_tokens=max_tokens,
-            pad_to_multiple_of=pad_to_multiple_of,
-            train_limit=train_limit,
-        )
+        super().__init__(name, data_dir, cache_dir, settings, **loader)
+        self.tokenizer_path = tokenizer_path
         self._label_names = list(label_names) if label_names else None  # None: the subclass infers them on reading
         self.truncation = truncation
         self.head_tokens = head_tokens

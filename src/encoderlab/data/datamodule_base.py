@@ -44,6 +44,35 @@ class LoaderOptions(TypedDict):
     generator: torch.Generator
 
 
+@dataclasses.dataclass
+class LoaderSettings:
+    """How a data module batches its splits: the `data.*` settings that every data module takes."""
+
+    batch_size: int = 64
+    eval_batch_size: int | None = None  # None: `batch_size`
+    num_workers: int = 0
+    pin_memory: bool = False
+    seed: int = 0
+
+
+@dataclasses.dataclass
+class BucketedLoaderSettings(LoaderSettings):
+    """`LoaderSettings` of a data module whose training batches are bucketed by length (`length_bucketing`) or, with
+    `max_tokens`, hold as many examples as fit in that many padded tokens, and which may train on a fixed sample of
+    `train_limit` examples."""
+
+    length_bucketing: bool = True
+    max_tokens: int | None = None
+    train_limit: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.max_tokens is not None and (self.max_tokens <= 0 or not self.length_bucketing):
+            raise ConfigError(
+                f"data.max_tokens={self.max_tokens} needs a positive budget and data.length_bucketing=true "
+                "(or data.max_tokens=null for batches of data.batch_size sentences)"
+            )
+
+
 class SplitDataModule(L.LightningDataModule):
     """A LightningDataModule whose three loaders differ only in the split they read and whether they shuffle.
 
@@ -58,6 +87,18 @@ class SplitDataModule(L.LightningDataModule):
     """
 
     name: str  # set by every data module (Lightning's own is optional)
+    config_class: type[LoaderSettings] = LoaderSettings  # the settings a data module takes besides its own
+    # its `config_class` settings, as attributes; one that a data module does not take keeps the class default here
+    batch_size: int
+    eval_batch_size: int
+    num_workers: int
+    pin_memory: bool
+    seed: int
+    length_bucketing: bool = False
+    max_tokens: int | None = None
+    pad_to_multiple_of: int | None = None
+    train_limit: int | None = None  # train on this many examples of the training split (a fixed sample)
+    tokenizer_path: str | None = None  # a pretrained tokenizer to use instead of training one (where one is taken)
 
     def __init__(
         self,
@@ -65,37 +106,18 @@ class SplitDataModule(L.LightningDataModule):
         data_dir: str,
         cache_dir: str,
         tokenizer_settings: TokenizerSettings,
-        batch_size: int,
-        eval_batch_size: int | None = None,
-        num_workers: int = 0,
-        pin_memory: bool = False,
-        seed: int = 0,
-        tokenizer_path: str | None = None,
-        length_bucketing: bool = False,
-        max_tokens: int | None = None,
-        pad_to_multiple_of: int | None = None,
-        train_limit: int | None = None,
+        **loader: Any,
     ) -> None:
+        """`loader`: the `config_class` settings (`batch_size`, `num_workers`, ...)."""
         super().__init__()
         self.name = name
         self.data_dir = Path(data_dir)
         self.cache_dir = Path(cache_dir)
         self.tokenizer_settings = tokenizer_settings
-        self.tokenizer_path = tokenizer_path  # a pretrained tokenizer to use instead of training one
-        self.batch_size = batch_size
-        self.eval_batch_size = eval_batch_size or batch_size
-        self.num_workers = num_workers
-        self.pin_memory = pin_memory
-        self.seed = seed
-        if max_tokens is not None and (max_tokens <= 0 or not length_bucketing):
-            raise ConfigError(
-                f"data.max_tokens={max_tokens} needs a positive budget and data.length_bucketing=true "
-                "(or data.max_tokens=null for batches of data.batch_size sentences)"
-            )
-        self.length_bucketing = length_bucketing
-        self.max_tokens = max_tokens
-        self.pad_to_multiple_of = pad_to_multiple_of
-        self.train_limit = train_limit  # train on this many examples of the training split (a fixed sample)
+        settings = self.config_class(**loader)
+        for field in dataclasses.fields(settings):
+            setattr(self, field.name, getattr(settings, field.name))
+        self.eval_batch_size = settings.eval_batch_size or settings.batch_size
         self.datasets: dict[str, Any] = {}  # per split: what its loader reads (built by `setup`)
         self.truncated: dict[str, int] = {}  # per split: how many examples lost tokens to `max_length`
         self._tokenizer: Tokenizer | None = None

@@ -9,6 +9,7 @@ fixed seed, so their loss is comparable from one validation to the next.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -16,28 +17,36 @@ import torch
 from encoderlab.models.masked_lm import IGNORE_INDEX
 
 
+@dataclass(frozen=True)
+class MaskingRates:
+    """How many tokens are masked: `probability` of the real tokens are chosen; of those, `mask_ratio` become
+    `[MASK]`, `random_ratio` a random token, and the rest stay as they are."""
+
+    probability: float = 0.15
+    mask_ratio: float = 0.8
+    random_ratio: float = 0.1
+
+
 def mask_tokens(
     ids: torch.Tensor,
     special_ids: Sequence[int],
     mask_id: int,
     vocab_size: int,
-    probability: float = 0.15,
-    mask_ratio: float = 0.8,
-    random_ratio: float = 0.1,
+    rates: MaskingRates = MaskingRates(),
     generator: torch.Generator | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """`ids [B, T]` -> `(inputs, labels)`: labels hold the original token where one was chosen, `IGNORE_INDEX`
     elsewhere. At least one token per call is chosen (when any can be), so a batch never has an empty loss."""
     maskable = ~torch.isin(ids, torch.as_tensor(list(special_ids), dtype=ids.dtype))
-    chosen = (torch.rand(ids.shape, generator=generator) < probability) & maskable
+    chosen = (torch.rand(ids.shape, generator=generator) < rates.probability) & maskable
     if not chosen.any() and maskable.any():
         candidates = maskable.flatten().nonzero().squeeze(1)
         pick = candidates[torch.randint(len(candidates), (1,), generator=generator)]
         chosen.view(-1)[pick] = True
     labels = torch.where(chosen, ids, torch.full_like(ids, IGNORE_INDEX))
     roll = torch.rand(ids.shape, generator=generator)
-    to_mask = chosen & (roll < mask_ratio)
-    to_random = chosen & (roll >= mask_ratio) & (roll < mask_ratio + random_ratio)
+    to_mask = chosen & (roll < rates.mask_ratio)
+    to_random = chosen & (roll >= rates.mask_ratio) & (roll < rates.mask_ratio + rates.random_ratio)
     inputs = ids.clone()
     inputs[to_mask] = mask_id
     random_tokens = torch.randint(vocab_size, ids.shape, generator=generator, dtype=ids.dtype)
@@ -58,17 +67,13 @@ class MaskedLMCollator:
         mask_id: int,
         vocab_size: int,
         special_ids: Sequence[int],
-        probability: float = 0.15,
-        mask_ratio: float = 0.8,
-        random_ratio: float = 0.1,
+        rates: MaskingRates = MaskingRates(),
     ) -> None:
         self.pad_id = pad_id
         self.mask_id = mask_id
         self.vocab_size = vocab_size
         self.special_ids = sorted(set(special_ids) | {pad_id})
-        self.probability = probability
-        self.mask_ratio = mask_ratio
-        self.random_ratio = random_ratio
+        self.rates = rates
 
     def __call__(self, examples: list[dict[str, Any]]) -> dict[str, torch.Tensor]:
         ids = torch.stack([torch.as_tensor(ex["input_ids"]) for ex in examples]).long()
@@ -78,7 +83,5 @@ class MaskedLMCollator:
             labels = torch.stack([torch.as_tensor(ex["labels"]) for ex in examples]).long()
             return {"input_ids": ids, "attention_mask": (original != self.pad_id).long(), "labels": labels}
         # the global RNG: seeded by seed_everything, and per worker by the DataLoader, so workers draw different masks
-        inputs, labels = mask_tokens(
-            ids, self.special_ids, self.mask_id, self.vocab_size, self.probability, self.mask_ratio, self.random_ratio
-        )
+        inputs, labels = mask_tokens(ids, self.special_ids, self.mask_id, self.vocab_size, self.rates)
         return {"input_ids": inputs, "attention_mask": (ids != self.pad_id).long(), "labels": labels}

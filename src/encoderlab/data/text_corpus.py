@@ -27,7 +27,7 @@ from torch.utils.data import Dataset
 
 from encoderlab.data.datamodule_base import SPLITS, SplitDataModule
 from encoderlab.data.disk_cache import load_or_build
-from encoderlab.data.masking import MaskedLMCollator, mask_tokens
+from encoderlab.data.masking import MaskedLMCollator, MaskingRates, mask_tokens
 from encoderlab.data.sampler import ResumableBatchSampler
 from encoderlab.data.text_lines import read_text_lines
 from encoderlab.data.tokenizer import CLS, MASK, PAD, SEP, UNK, TokenizerSettings, files_fingerprint, token_id
@@ -132,25 +132,13 @@ class TextCorpusDataModule(SplitDataModule):
         random_ratio: float = 0.1,
         tokenizer: dict[str, Any] | None = None,
         tokenizer_path: str | None = None,
-        batch_size: int = 64,
-        eval_batch_size: int | None = None,
-        num_workers: int = 0,
-        pin_memory: bool = False,
-        seed: int = 0,
         limit_train_blocks: int | None = None,
+        **loader: Any,
     ) -> None:
-        super().__init__(
-            name,
-            data_dir,
-            cache_dir,
-            TokenizerSettings(**{"max_length": block_size, **(tokenizer or {})}),
-            batch_size=batch_size,
-            eval_batch_size=eval_batch_size,
-            num_workers=num_workers,
-            pin_memory=pin_memory,
-            seed=seed,
-            tokenizer_path=tokenizer_path,
-        )
+        """`loader`: the `LoaderSettings` (`batch_size`, `num_workers`, ...)."""
+        settings = TokenizerSettings(**{"max_length": block_size, **(tokenizer or {})})
+        super().__init__(name, data_dir, cache_dir, settings, **loader)
+        self.tokenizer_path = tokenizer_path
         self.sources = {"train": path, "validation": validation_path, "test": test_path}
         if not 0.0 < validation_fraction < 1.0:
             raise ConfigError(f"data.validation_fraction={validation_fraction} must lie strictly between 0 and 1")
@@ -161,7 +149,7 @@ class TextCorpusDataModule(SplitDataModule):
         self.validation_fraction = validation_fraction
         self.split_seed = split_seed
         self.block_size = block_size
-        self.masking = {"probability": mlm_probability, "mask_ratio": mask_ratio, "random_ratio": random_ratio}
+        self.masking = MaskingRates(mlm_probability, mask_ratio, random_ratio)
         self.limit_train_blocks = limit_train_blocks
 
     # -- files ------------------------------------------------------------------------------------------------------
@@ -300,14 +288,14 @@ class TextCorpusDataModule(SplitDataModule):
                 self.special_ids,
                 token_id(self.tokenizer, MASK),
                 self.vocab_size,
+                self.masking,
                 generator=generator,
-                **self.masking,
             )
             self.datasets[split] = BlockDataset(blocks[split], masked)
 
     def make_collator(self) -> MaskedLMCollator:
         return MaskedLMCollator(
-            self.pad_id, token_id(self.tokenizer, MASK), self.vocab_size, self.special_ids, **self.masking
+            self.pad_id, token_id(self.tokenizer, MASK), self.vocab_size, self.special_ids, self.masking
         )
 
     def train_batch_sampler(self, dataset: Sized) -> ResumableBatchSampler:

@@ -14,7 +14,7 @@ from datasets import Dataset, DatasetDict
 from tokenizers import Tokenizer
 
 from encoderlab.data.collate import TranslationCollator
-from encoderlab.data.datamodule_base import SPLITS, SplitDataModule
+from encoderlab.data.datamodule_base import SPLITS, BucketedLoaderSettings, SplitDataModule
 from encoderlab.data.sources import local_or_hub
 from encoderlab.data.text_lines import read_text_lines
 from encoderlab.data.tokenizer import BOS, EOS, SEQ2SEQ_SPECIAL_TOKENS, TokenizerSettings, files_fingerprint, token_id
@@ -48,6 +48,7 @@ class TranslationDataModule(SplitDataModule):
     folder = ""
     split_files: ClassVar[dict[str, str]] = {"train": "train", "validation": "valid", "test": "test"}
     hub_id: str | None = None
+    config_class = BucketedLoaderSettings
 
     def __init__(
         self,
@@ -57,29 +58,11 @@ class TranslationDataModule(SplitDataModule):
         src_lang: str,
         tgt_lang: str,
         tokenizer: dict[str, Any] | None = None,
-        batch_size: int = 64,
-        eval_batch_size: int | None = None,
-        num_workers: int = 0,
-        pin_memory: bool = False,
-        length_bucketing: bool = True,
-        max_tokens: int | None = None,
-        seed: int = 0,
-        train_limit: int | None = None,
+        **loader: Any,
     ) -> None:
-        super().__init__(
-            name,
-            data_dir,
-            cache_dir,
-            TokenizerSettings(**{"special_tokens": list(SEQ2SEQ_SPECIAL_TOKENS), **(tokenizer or {})}),
-            batch_size=batch_size,
-            eval_batch_size=eval_batch_size,
-            num_workers=num_workers,
-            pin_memory=pin_memory,
-            seed=seed,
-            length_bucketing=length_bucketing,
-            max_tokens=max_tokens,
-            train_limit=train_limit,
-        )
+        """`loader`: the `BucketedLoaderSettings` (`batch_size`, `length_bucketing`, `max_tokens`, ...)."""
+        settings = TokenizerSettings(**{"special_tokens": list(SEQ2SEQ_SPECIAL_TOKENS), **(tokenizer or {})})
+        super().__init__(name, data_dir, cache_dir, settings, **loader)
         self.src_lang = src_lang
         self.tgt_lang = tgt_lang
         self._raw: DatasetDict | None = None

@@ -139,7 +139,7 @@ class AdditiveAttention(nn.Module):
         self.score = nn.Linear(attention_size, 1, bias=False)
 
     def project_keys(self, keys: torch.Tensor) -> torch.Tensor:
-        """`W h_t` for every position: a decoder computes it once per source and passes it to each step."""
+        """`W h_t` for every position: a decoder computes it once per source and passes it to each step (`attend`)."""
         return self.key_proj(keys)
 
     def forward(
@@ -147,10 +147,19 @@ class AdditiveAttention(nn.Module):
         keys: torch.Tensor,
         attention_mask: torch.Tensor,
         query: torch.Tensor | None = None,
-        projected_keys: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """Returns `(context [B, H], weights [B, T])`; padded positions get weight exactly 0."""
-        energy = self.key_proj(keys) if projected_keys is None else projected_keys
+        return self.attend(keys, self.project_keys(keys), attention_mask, query)
+
+    def attend(
+        self,
+        keys: torch.Tensor,
+        projected_keys: torch.Tensor,
+        attention_mask: torch.Tensor,
+        query: torch.Tensor | None = None,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """`forward` with the keys' projection (`project_keys(keys)`) computed beforehand."""
+        energy = projected_keys
         if query is not None:
             if self.query_proj is None:
                 raise ValueError("this AdditiveAttention was built without query_size")

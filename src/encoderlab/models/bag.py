@@ -12,7 +12,8 @@ for more than frequent ones, which a plain mean cannot do.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from typing import Any
 
 import torch
 from torch import nn
@@ -26,6 +27,18 @@ WEIGHTING_CHOICES = ("none", "tfidf")
 _HASH_MULTIPLIER = 1_000_003  # a prime, so (previous, current) pairs spread over the buckets
 
 
+@dataclass(frozen=True)
+class BagConfig:
+    """`BagOfNgramsEncoder`'s settings."""
+
+    vocab_size: int
+    embedding_size: int = 100
+    bigram_buckets: int = 0  # hashed bigram embeddings; 0: tokens only
+    dropout: float = 0.0
+    pad_id: int = 0
+    weighting: str = "none"  # one of `WEIGHTING_CHOICES`
+
+
 class BagOfNgramsEncoder(SingleTokenTable, nn.Module):
     """`forward(input_ids, attention_mask) -> [B, T, H]`: token (+ bigram) embeddings, no attention, no recurrence.
     Satisfies `models.contract.Encoder`; with TF-IDF weighting its positions are shares of the document's TF-IDF
@@ -34,31 +47,27 @@ class BagOfNgramsEncoder(SingleTokenTable, nn.Module):
     capabilities = Capabilities()
     embedding_size_key = "embedding_size"
     token_table = "token_embeddings"  # the hashed bigrams keep training when the (word-vector) tokens are frozen
+    config_class = BagConfig
 
-    def __init__(
-        self,
-        vocab_size: int,
-        embedding_size: int = 100,
-        bigram_buckets: int = 0,
-        dropout: float = 0.0,
-        pad_id: int = 0,
-        weighting: str = "none",
-    ) -> None:
+    def __init__(self, vocab_size: int, **settings: Any) -> None:
+        """`settings`: the fields of `BagConfig` (what `model.encoder.*` sets)."""
         super().__init__()
-        if weighting not in WEIGHTING_CHOICES:
-            raise ValueError(f"unknown weighting {weighting!r}; choose one of {', '.join(WEIGHTING_CHOICES)}")
-        self.token_embeddings = nn.Embedding(vocab_size, embedding_size, padding_idx=pad_id)
-        self.bigram_embeddings = nn.Embedding(bigram_buckets, embedding_size) if bigram_buckets > 0 else None
-        self.dropout = Dropout(dropout)
-        self.embedding_size = embedding_size
-        self.pad_id = pad_id
-        self.tfidf = TfIdfWeights(vocab_size + bigram_buckets) if weighting == "tfidf" else None
+        cfg = BagConfig(vocab_size, **settings)
+        if cfg.weighting not in WEIGHTING_CHOICES:
+            raise ValueError(f"unknown weighting {cfg.weighting!r}; choose one of {', '.join(WEIGHTING_CHOICES)}")
+        self.token_embeddings = nn.Embedding(vocab_size, cfg.embedding_size, padding_idx=cfg.pad_id)
+        bigrams = cfg.bigram_buckets
+        self.bigram_embeddings = nn.Embedding(bigrams, cfg.embedding_size) if bigrams > 0 else None
+        self.dropout = Dropout(cfg.dropout)
+        self.embedding_size = cfg.embedding_size
+        self.pad_id = cfg.pad_id
+        self.tfidf = TfIdfWeights(vocab_size + cfg.bigram_buckets) if cfg.weighting == "tfidf" else None
         if self.tfidf is not None:
             self.capabilities = replace(type(self).capabilities, per_token_states=False)
-        nn.init.normal_(self.token_embeddings.weight, std=embedding_size**-0.5)
-        self.token_embeddings.weight.data[pad_id].zero_()
+        nn.init.normal_(self.token_embeddings.weight, std=cfg.embedding_size**-0.5)
+        self.token_embeddings.weight.data[cfg.pad_id].zero_()
         if self.bigram_embeddings is not None:
-            nn.init.normal_(self.bigram_embeddings.weight, std=embedding_size**-0.5)
+            nn.init.normal_(self.bigram_embeddings.weight, std=cfg.embedding_size**-0.5)
 
     @property
     def hidden_size(self) -> int:

@@ -9,7 +9,6 @@ classification only) adds character features (`models/chars.py`) under the encod
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any, overload
@@ -21,6 +20,7 @@ from encoderlab.models.contract import Encoder
 from encoderlab.models.heads import HeadConfig, SequenceClassifier, TokenClassifier
 from encoderlab.models.masked_lm import MaskedLanguageModel
 from encoderlab.models.seq2seq import Seq2SeqModel
+from encoderlab.models.vocabulary import Vocabulary
 
 
 @dataclass(frozen=True)
@@ -51,16 +51,6 @@ class ModelConfig:
         if section is None:
             raise ValueError(f"this task builds its network from model.{name}, which this model config lacks")
         return section
-
-
-@dataclass(frozen=True)
-class Vocabulary:
-    """What the network must know of the data's tokenizer."""
-
-    size: int
-    pad_id: int = 0
-    bos_id: int | None = None  # seq2seq only
-    eos_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -102,8 +92,8 @@ def max_word_chars(model: ModelConfig) -> int | None:
         return None
     if "max_word_chars" in model.char_encoder:
         return int(model.char_encoder["max_word_chars"])
-    default = inspect.signature(get_class(model.char_encoder["_target_"])).parameters["max_word_chars"].default
-    return int(default)
+    char_encoder: type[CharWordEncoder] = get_class(model.char_encoder["_target_"])
+    return char_encoder.config_class.max_word_chars
 
 
 def build_with_chars(model: ModelConfig, vocabulary: Vocabulary, num_chars: int) -> tuple[Encoder, CharFeatures]:
@@ -136,15 +126,7 @@ def build_network(
     if model.char_encoder is not None and not isinstance(output, TokenClassification):
         raise ValueError(f"model.char_encoder gives character features to token classification, not {output}")
     if isinstance(output, Seq2Seq):
-        if vocabulary.bos_id is None or vocabulary.eos_id is None:
-            raise ValueError("a seq2seq model needs the vocabulary's bos_id and eos_id")
-        net: Seq2SeqModel = instantiate(
-            model.section("net"),
-            vocab_size=vocabulary.size,
-            pad_id=vocabulary.pad_id,
-            bos_id=vocabulary.bos_id,
-            eos_id=vocabulary.eos_id,
-        )
+        net: Seq2SeqModel = instantiate(model.section("net"), _partial_=True)(vocabulary)
         return net
     if isinstance(output, TokenClassification) and model.char_encoder is not None:
         encoder, chars = build_with_chars(model, vocabulary, output.num_chars)

@@ -17,6 +17,8 @@ embedding width (a Transformer, whose width is fixed; zero-initialised, so a pre
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
+from typing import Any
 
 import torch
 from torch import nn
@@ -27,20 +29,45 @@ from encoderlab.models.recurrent import padded_recurrence
 FEATURE_JOINS = ("concat", "add")
 
 
+@dataclass(frozen=True)
+class CharEncoderConfig:
+    """What both character encoders take (what `model.char_encoder.*` sets); each has its own defaults."""
+
+    num_chars: int  # rows of the character vocabulary (pad and unk included)
+    embedding_size: int = 30
+    dropout: float = 0.0
+    max_word_chars: int = 20  # characters kept per word (its first ones); the data module keeps the same
+    pad_id: int = 0
+
+
+@dataclass(frozen=True)
+class CharCNNConfig(CharEncoderConfig):
+    dropout: float = 0.5
+    num_filters: int = 30
+    kernel_size: int = 3  # odd: a window centred on each character
+
+
+@dataclass(frozen=True)
+class CharLSTMConfig(CharEncoderConfig):
+    embedding_size: int = 25
+    hidden_size: int = 25  # per direction
+
+
 class CharWordEncoder(nn.Module):
     """What both character encoders share: truncation to `max_word_chars`, computing real words only."""
 
     output_size: int
+    config_class: type[CharEncoderConfig] = CharEncoderConfig
 
-    def __init__(self, num_chars: int, embedding_size: int, dropout: float, max_word_chars: int, pad_id: int) -> None:
+    def __init__(self, cfg: CharEncoderConfig) -> None:
         super().__init__()
-        self.max_word_chars = max_word_chars
-        self.embeddings = nn.Embedding(num_chars, embedding_size, padding_idx=pad_id)
-        bound = math.sqrt(3.0 / embedding_size)  # Ma & Hovy's uniform initialisation
+        self.max_word_chars = cfg.max_word_chars
+        self.embeddings = nn.Embedding(cfg.num_chars, cfg.embedding_size, padding_idx=cfg.pad_id)
+        bound = math.sqrt(3.0 / cfg.embedding_size)  # Ma & Hovy's uniform initialisation
         nn.init.uniform_(self.embeddings.weight, -bound, bound)
-        self.embeddings.weight.data[pad_id].zero_()
-        self.dropout = Dropout(dropout)
-        self.pad_id = pad_id
+        self.embeddings.weight.data[cfg.pad_id].zero_()
+        self.dropout = Dropout(cfg.dropout)
+        self.pad_id = cfg.pad_id
 
     def words(self, chars: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         """`chars [N, C]` of N words with at least one character each -> `[N, output_size]`."""
@@ -58,22 +85,17 @@ class CharWordEncoder(nn.Module):
 
 
 class CharCNN(CharWordEncoder):
-    def __init__(
-        self,
-        num_chars: int,
-        embedding_size: int = 30,
-        num_filters: int = 30,
-        kernel_size: int = 3,
-        dropout: float = 0.5,
-        max_word_chars: int = 20,
-        pad_id: int = 0,
-    ) -> None:
-        super().__init__(num_chars, embedding_size, dropout, max_word_chars, pad_id)
-        if kernel_size % 2 == 0:
-            raise ValueError(f"kernel_size must be odd (a window centred on each character), got {kernel_size}")
+    config_class = CharCNNConfig
+
+    def __init__(self, num_chars: int, **settings: Any) -> None:
+        """`settings`: the fields of `CharCNNConfig`."""
+        cfg = CharCNNConfig(num_chars, **settings)
+        super().__init__(cfg)
+        if cfg.kernel_size % 2 == 0:
+            raise ValueError(f"kernel_size must be odd (a window centred on each character), got {cfg.kernel_size}")
         # the convolution's own zero padding equals the zero pad embeddings, so a word reads the same padded or not
-        self.conv = nn.Conv1d(embedding_size, num_filters, kernel_size, padding=kernel_size // 2)
-        self.output_size = num_filters
+        self.conv = nn.Conv1d(cfg.embedding_size, cfg.num_filters, cfg.kernel_size, padding=cfg.kernel_size // 2)
+        self.output_size = cfg.num_filters
 
     def words(self, chars: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         x = self.dropout(self.embeddings(chars)) * (chars != self.pad_id).unsqueeze(-1)
@@ -83,19 +105,15 @@ class CharCNN(CharWordEncoder):
 
 
 class CharLSTM(CharWordEncoder):
-    def __init__(
-        self,
-        num_chars: int,
-        embedding_size: int = 25,
-        hidden_size: int = 25,
-        dropout: float = 0.0,
-        max_word_chars: int = 20,
-        pad_id: int = 0,
-    ) -> None:
-        super().__init__(num_chars, embedding_size, dropout, max_word_chars, pad_id)
-        self.lstm = nn.LSTM(embedding_size, hidden_size, batch_first=True, bidirectional=True)
-        self.hidden_size = hidden_size
-        self.output_size = 2 * hidden_size
+    config_class = CharLSTMConfig
+
+    def __init__(self, num_chars: int, **settings: Any) -> None:
+        """`settings`: the fields of `CharLSTMConfig`."""
+        cfg = CharLSTMConfig(num_chars, **settings)
+        super().__init__(cfg)
+        self.lstm = nn.LSTM(cfg.embedding_size, cfg.hidden_size, batch_first=True, bidirectional=True)
+        self.hidden_size = cfg.hidden_size
+        self.output_size = 2 * cfg.hidden_size
 
     def words(self, chars: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         states = padded_recurrence(self.lstm, self.dropout(self.embeddings(chars)), lengths)  # [N, C, 2H]

@@ -49,6 +49,30 @@ class Capabilities:
         return [name for name in wanted if not getattr(self, name)]
 
 
+class EncodesTokens(Protocol):
+    """An encoder's `forward`, and its call (through `nn.Module.__call__`, hooks included)."""
+
+    def __call__(
+        self,
+        input_ids: torch.Tensor,
+        attention_mask: torch.Tensor | None = None,
+        token_type_ids: torch.Tensor | None = None,
+    ) -> torch.Tensor: ...
+
+
+class EncodesTokensWithFeatures(Protocol):
+    """`EncodesTokens` with per-token input `features [B, T, F]`, for an encoder with the `input_features`
+    capability."""
+
+    def __call__(
+        self,
+        input_ids: torch.Tensor,
+        attention_mask: torch.Tensor | None = None,
+        token_type_ids: torch.Tensor | None = None,
+        features: torch.Tensor | None = None,
+    ) -> torch.Tensor: ...
+
+
 @runtime_checkable
 class Encoder(Protocol):
     """`forward(input_ids [B, T], attention_mask [B, T], token_type_ids=None) -> hidden [B, T, hidden_size]`;
@@ -63,21 +87,10 @@ class Encoder(Protocol):
         """Width of each output position (what a head on top reads)."""
         ...
 
-    def forward(
-        self,
-        input_ids: torch.Tensor,
-        attention_mask: torch.Tensor | None = None,
-        token_type_ids: torch.Tensor | None = None,
-    ) -> torch.Tensor: ...
+    __call__: EncodesTokens
 
-    def __call__(
-        self,
-        input_ids: torch.Tensor,
-        attention_mask: torch.Tensor | None = None,
-        token_type_ids: torch.Tensor | None = None,
-    ) -> torch.Tensor:
-        """`forward`, through `nn.Module.__call__` (hooks included)."""
-        ...
+    @property
+    def forward(self) -> EncodesTokens: ...
 
     def get_input_embeddings(self) -> nn.Embedding:
         """The token-embedding table (rows are tokenizer ids): word vectors load into it, a masked-LM head ties to
@@ -127,21 +140,10 @@ class AttentionMapsEncoder(Encoder, Protocol):
 class FeatureInputEncoder(Encoder, Protocol):
     """An encoder with the `input_features` capability."""
 
-    def forward(
-        self,
-        input_ids: torch.Tensor,
-        attention_mask: torch.Tensor | None = None,
-        token_type_ids: torch.Tensor | None = None,
-        features: torch.Tensor | None = None,
-    ) -> torch.Tensor: ...
+    __call__: EncodesTokensWithFeatures
 
-    def __call__(
-        self,
-        input_ids: torch.Tensor,
-        attention_mask: torch.Tensor | None = None,
-        token_type_ids: torch.Tensor | None = None,
-        features: torch.Tensor | None = None,
-    ) -> torch.Tensor: ...
+    @property
+    def forward(self) -> EncodesTokensWithFeatures: ...
 
 
 class ExportableConfig(Protocol):

@@ -3,6 +3,9 @@ decoder for seq2seq."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 import torch
 from torch import nn
 
@@ -10,6 +13,21 @@ from encoderlab.models.attention import AdditiveAttention
 from encoderlab.models.contract import Capabilities, NothingToFit, SingleTokenTable
 from encoderlab.models.dropout import Dropout
 from encoderlab.models.recurrent import padded_recurrence
+
+
+@dataclass(frozen=True)
+class LSTMConfig:
+    """`LSTMEncoder`'s settings."""
+
+    vocab_size: int
+    embedding_size: int = 300
+    hidden_size: int = 300  # per direction
+    num_layers: int = 1
+    bidirectional: bool = True
+    dropout: float = 0.3  # between stacked layers and on the outputs
+    embedding_dropout: float = 0.3  # on the token embeddings (and the features joined to them)
+    pad_id: int = 0
+    feature_size: int = 0  # width of the per-token input features concatenated to the embeddings; 0: none
 
 
 class LSTMEncoder(SingleTokenTable, NothingToFit, nn.Module):
@@ -24,35 +42,27 @@ class LSTMEncoder(SingleTokenTable, NothingToFit, nn.Module):
     capabilities = Capabilities(input_features="concat")
     embedding_size_key = "embedding_size"
     token_table = "embeddings"
+    config_class = LSTMConfig
 
-    def __init__(
-        self,
-        vocab_size: int,
-        embedding_size: int = 300,
-        hidden_size: int = 300,
-        num_layers: int = 1,
-        bidirectional: bool = True,
-        dropout: float = 0.3,
-        embedding_dropout: float = 0.3,
-        pad_id: int = 0,
-        feature_size: int = 0,
-    ) -> None:
+    def __init__(self, vocab_size: int, **settings: Any) -> None:
+        """`settings`: the fields of `LSTMConfig` (what `model.encoder.*` sets)."""
         super().__init__()
-        self.embeddings = nn.Embedding(vocab_size, embedding_size, padding_idx=pad_id)
-        self.embedding_dropout = Dropout(embedding_dropout)
-        self.feature_size = feature_size
+        cfg = LSTMConfig(vocab_size, **settings)
+        self.embeddings = nn.Embedding(vocab_size, cfg.embedding_size, padding_idx=cfg.pad_id)
+        self.embedding_dropout = Dropout(cfg.embedding_dropout)
+        self.feature_size = cfg.feature_size
         self.lstm = nn.LSTM(
-            embedding_size + feature_size,
-            hidden_size,
-            num_layers=num_layers,
-            bidirectional=bidirectional,
+            cfg.embedding_size + cfg.feature_size,
+            cfg.hidden_size,
+            num_layers=cfg.num_layers,
+            bidirectional=cfg.bidirectional,
             batch_first=True,
-            dropout=dropout if num_layers > 1 else 0.0,
+            dropout=cfg.dropout if cfg.num_layers > 1 else 0.0,
         )
-        self.output_dropout = Dropout(dropout)
-        self._hidden_size = hidden_size * (2 if bidirectional else 1)
+        self.output_dropout = Dropout(cfg.dropout)
+        self._hidden_size = cfg.hidden_size * (2 if cfg.bidirectional else 1)
         nn.init.normal_(self.embeddings.weight, std=0.1)
-        self.embeddings.weight.data[pad_id].zero_()
+        self.embeddings.weight.data[cfg.pad_id].zero_()
 
     @property
     def hidden_size(self) -> int:
@@ -170,7 +180,7 @@ class LSTMAttentionDecoder(nn.Module):
         embedded = self.embedding_dropout(self.embeddings(tokens))
         h, c = state["h"], state["c"]
         if self.attention_type == "additive":
-            context, _ = self.attention(memory, memory_mask, query=h[:, -1], projected_keys=state["keys"])
+            context, _ = self.attention.attend(memory, state["keys"], memory_mask, query=h[:, -1])
             rnn_input = torch.cat([embedded, context], dim=-1)
         else:
             rnn_input = torch.cat([embedded, state["feed"]], dim=-1)

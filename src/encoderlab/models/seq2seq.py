@@ -7,7 +7,7 @@ Source and target share one (joint) vocabulary; the output projection is tied to
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import torch
@@ -19,6 +19,7 @@ from encoderlab.models.contract import Encoder
 from encoderlab.models.generation import beam_search, greedy_search
 from encoderlab.models.lstm import LSTMAttentionDecoder, LSTMEncoder
 from encoderlab.models.transformer import DecoderCache, TransformerConfig, TransformerDecoder, TransformerEncoder
+from encoderlab.models.vocabulary import Vocabulary
 
 
 class Seq2SeqModel(nn.Module):
@@ -32,6 +33,11 @@ class Seq2SeqModel(nn.Module):
     encoder: Encoder
     decoder: TransformerDecoder | LSTMAttentionDecoder
     output_bias: nn.Parameter
+
+    def __init__(self, vocabulary: Vocabulary) -> None:
+        super().__init__()
+        self.pad_id = vocabulary.pad_id
+        self.bos_id, self.eos_id = vocabulary.sequence_ids()
 
     def encode(self, src_ids: torch.Tensor, src_mask: torch.Tensor) -> torch.Tensor:
         return self.encoder(src_ids, src_mask)
@@ -92,10 +98,7 @@ class TransformerSeq2Seq(Seq2SeqModel):
 
     def __init__(
         self,
-        vocab_size: int,
-        pad_id: int,
-        bos_id: int,
-        eos_id: int,
+        vocabulary: Vocabulary,
         encoder_layers: int = 3,
         decoder_layers: int = 3,
         share_embeddings: bool = True,
@@ -103,17 +106,16 @@ class TransformerSeq2Seq(Seq2SeqModel):
     ) -> None:
         """`settings`: the `TransformerConfig` fields that encoder and decoder share (`hidden_size`, `num_heads`,
         `dropout`, ...), over `SEQ2SEQ_DEFAULTS`; the depths are `encoder_layers` and `decoder_layers`."""
-        super().__init__()
         if "num_layers" in settings:
             raise TypeError("TransformerSeq2Seq takes encoder_layers and decoder_layers, not num_layers")
-        self.pad_id, self.bos_id, self.eos_id = pad_id, bos_id, eos_id
-        shape = TransformerConfig(vocab_size, pad_id=pad_id, **{**SEQ2SEQ_DEFAULTS, **settings})
+        super().__init__(vocabulary)
+        shape = TransformerConfig(vocabulary.size, pad_id=vocabulary.pad_id, **{**SEQ2SEQ_DEFAULTS, **settings})
         self.max_target_length = shape.max_position
         self.encoder = TransformerEncoder.from_config(replace(shape, num_layers=encoder_layers))
         self.decoder = TransformerDecoder.from_config(replace(shape, num_layers=decoder_layers))
         if share_embeddings:
             self.decoder.embeddings.word_embeddings = self.encoder.get_input_embeddings()
-        self.output_bias = nn.Parameter(torch.zeros(vocab_size))
+        self.output_bias = nn.Parameter(torch.zeros(vocabulary.size))
 
     def init_state(self, memory: torch.Tensor, src_mask: torch.Tensor) -> DecoderCache:
         return self.decoder.init_cache()
@@ -128,40 +130,50 @@ class TransformerSeq2Seq(Seq2SeqModel):
         return self.output_logits(hidden[:, -1]), state
 
 
+@dataclass(frozen=True)
+class LSTMSeq2SeqConfig:
+    """`LSTMSeq2Seq`'s settings (what `model.net.*` sets)."""
+
+    embedding_size: int = 256
+    hidden_size: int = 256  # per direction
+    encoder_layers: int = 1
+    bidirectional: bool = True
+    decoder_hidden_size: int = 512
+    decoder_layers: int = 1
+    attention: str = "additive"  # additive | dot | general
+    dropout: float = 0.3
+    embedding_dropout: float = 0.3
+    share_embeddings: bool = True
+
+
 class LSTMSeq2Seq(Seq2SeqModel):
     """(Bi)LSTM encoder + LSTM decoder with additive (Bahdanau) or Luong (dot/general) attention."""
 
     encoder: LSTMEncoder
     decoder: LSTMAttentionDecoder
+    config_class = LSTMSeq2SeqConfig
 
-    def __init__(
-        self,
-        vocab_size: int,
-        pad_id: int,
-        bos_id: int,
-        eos_id: int,
-        embedding_size: int = 256,
-        hidden_size: int = 256,
-        encoder_layers: int = 1,
-        bidirectional: bool = True,
-        decoder_hidden_size: int = 512,
-        decoder_layers: int = 1,
-        attention: str = "additive",
-        dropout: float = 0.3,
-        embedding_dropout: float = 0.3,
-        share_embeddings: bool = True,
-    ) -> None:
-        super().__init__()
-        self.pad_id, self.bos_id, self.eos_id = pad_id, bos_id, eos_id
+    def __init__(self, vocabulary: Vocabulary, **settings: Any) -> None:
+        """`settings`: the fields of `LSTMSeq2SeqConfig`."""
+        super().__init__(vocabulary)
+        cfg = LSTMSeq2SeqConfig(**settings)
+        vocab_size, pad_id = vocabulary.size, vocabulary.pad_id
         self.encoder = LSTMEncoder(
-            vocab_size, embedding_size, hidden_size, encoder_layers, bidirectional, dropout, embedding_dropout, pad_id
+            vocab_size,
+            embedding_size=cfg.embedding_size,
+            hidden_size=cfg.hidden_size,
+            num_layers=cfg.encoder_layers,
+            bidirectional=cfg.bidirectional,
+            dropout=cfg.dropout,
+            embedding_dropout=cfg.embedding_dropout,
+            pad_id=pad_id,
         )
         memory_size = self.encoder.hidden_size
         self.decoder = LSTMAttentionDecoder(
-            vocab_size, memory_size, embedding_size, decoder_hidden_size, decoder_layers, attention, dropout,
-            embedding_dropout, pad_id,
+            vocab_size, memory_size, cfg.embedding_size, cfg.decoder_hidden_size, cfg.decoder_layers, cfg.attention,
+            cfg.dropout, cfg.embedding_dropout, pad_id,
         )  # fmt: skip
-        if share_embeddings:
+        if cfg.share_embeddings:
             self.decoder.embeddings = self.encoder.get_input_embeddings()
         self.output_bias = nn.Parameter(torch.zeros(vocab_size))
 

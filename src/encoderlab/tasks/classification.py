@@ -9,9 +9,9 @@ import torch.nn.functional as F
 from torchmetrics import MetricCollection
 from torchmetrics.classification import AUROC, Accuracy, F1Score, MulticlassConfusionMatrix, Precision, Recall
 
-from encoderlab.models.build import SequenceClassification, Vocabulary, build_network
+from encoderlab.models.build import SequenceClassification, build_network
 from encoderlab.models.heads import SequenceClassifier
-from encoderlab.tasks.base import Task
+from encoderlab.tasks.labelled import LabelledTask
 
 
 def classification_metrics(num_classes: int) -> MetricCollection:
@@ -31,49 +31,25 @@ def classification_metrics(num_classes: int) -> MetricCollection:
     )
 
 
-class ClassificationTask(Task):
+class ClassificationTask(LabelledTask):
     accepts = ("encoder", "document_encoder")
     kind = "classification"
     net: SequenceClassifier
 
-    def __init__(
-        self,
-        model: dict,
-        vocab_size: int,
-        num_classes: int,
-        label_names: list[str],
-        optimizer: dict,
-        scheduler: dict | None = None,
-        pad_id: int = 0,
-        compile: bool = False,
-        finetune: dict | None = None,
-        label_smoothing: float = 0.0,
-        monitor: str = "val/acc",
-        monitor_mode: str | None = None,
-        pretrained_encoder: str | None = None,
-    ) -> None:
-        super().__init__(
-            optimizer, scheduler, compile, finetune, monitor, monitor_mode, pretrained_encoder=pretrained_encoder
-        )
-        config = self.save_task_hyperparameters(
-            model,
-            vocab_size=vocab_size,
-            num_classes=num_classes,
-            label_names=list(label_names),
-            pad_id=pad_id,
-            label_smoothing=label_smoothing,
-        )
-        self.net = build_network(config, Vocabulary(vocab_size, pad_id), SequenceClassification(num_classes))
+    def __init__(self, label_smoothing: float = 0.0, monitor: str = "val/acc", **settings: Any) -> None:
+        """`settings`: `LabelledTask`'s arguments (the model, the data's vocabulary and labels, the optimizer)."""
+        super().__init__(monitor=monitor, **settings)
+        config = self.save_labelled_hyperparameters(label_smoothing=label_smoothing)
+        self.net = build_network(config, self.vocabulary, SequenceClassification(self.num_classes))
         self.prepare_encoder()
-        self.num_classes = num_classes
         self.label_smoothing = label_smoothing
-        metrics = classification_metrics(num_classes)
+        metrics = classification_metrics(self.num_classes)
         self.train_metrics = metrics.clone(prefix="train/")
         self.val_metrics = metrics.clone(prefix="val/")
         self.test_metrics = metrics.clone(prefix="test/")
         # the last validation's and test's confusion matrices [true, predicted], read by the figures callback
-        self.val_confusion = MulticlassConfusionMatrix(num_classes)
-        self.test_confusion = MulticlassConfusionMatrix(num_classes)
+        self.val_confusion = MulticlassConfusionMatrix(self.num_classes)
+        self.test_confusion = MulticlassConfusionMatrix(self.num_classes)
         self.confusion_matrices: dict[str, torch.Tensor] = {}
 
     def forward(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:

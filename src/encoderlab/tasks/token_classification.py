@@ -9,16 +9,18 @@ truncation counts as predicted `O`. With `model.char_encoder` the network also r
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 import torch.nn.functional as F
 
 from encoderlab.data.chars import CharVocabulary
 from encoderlab.data.token_classification import IGNORE
 from encoderlab.errors import ConfigError
-from encoderlab.models.build import TokenClassification, Vocabulary, build_network, max_word_chars
+from encoderlab.models.build import TokenClassification, build_network, max_word_chars
 from encoderlab.models.heads import TokenClassifier
-from encoderlab.tasks.base import Task
 from encoderlab.tasks.entity_f1 import EntityF1
+from encoderlab.tasks.labelled import LabelledTask
 
 
 def gather_words(emissions: torch.Tensor, word_positions: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -28,39 +30,22 @@ def gather_words(emissions: torch.Tensor, word_positions: torch.Tensor) -> tuple
     return emissions.gather(1, index), mask
 
 
-class TokenClassificationTask(Task):
+class TokenClassificationTask(LabelledTask):
     accepts = ("encoder",)
     kind = "token_classification"
     net: TokenClassifier
 
     def __init__(
         self,
-        model: dict,
-        vocab_size: int,
-        num_classes: int,
-        label_names: list[str],
-        optimizer: dict,
-        scheduler: dict | None = None,
-        pad_id: int = 0,
-        compile: bool = False,
-        finetune: dict | None = None,
         crf: bool = False,
         monitor: str = "val/f1",
-        monitor_mode: str | None = None,
-        pretrained_encoder: str | None = None,
         char_vocab: list[str] | None = None,
+        **settings: Any,
     ) -> None:
-        super().__init__(
-            optimizer, scheduler, compile, finetune, monitor, monitor_mode, pretrained_encoder=pretrained_encoder
-        )
-        config = self.save_task_hyperparameters(
-            model,
-            vocab_size=vocab_size,
-            num_classes=num_classes,
-            label_names=list(label_names),
-            pad_id=pad_id,
-            crf=crf,
-            **({"char_vocab": list(char_vocab)} if char_vocab is not None else {}),
+        """`settings`: `LabelledTask`'s arguments (the model, the data's vocabulary and labels, the optimizer)."""
+        super().__init__(monitor=monitor, **settings)
+        config = self.save_labelled_hyperparameters(
+            crf=crf, **({"char_vocab": list(char_vocab)} if char_vocab is not None else {})
         )
         word_chars = max_word_chars(config)
         if (word_chars is None) != (char_vocab is None):
@@ -75,12 +60,11 @@ class TokenClassificationTask(Task):
             None if char_vocab is None or word_chars is None else CharVocabulary(tuple(char_vocab), word_chars)
         )
         size = self.char_vocabulary.size if self.char_vocabulary is not None else 0
-        output = TokenClassification(num_classes, crf, num_chars=size)
-        self.net = build_network(config, Vocabulary(vocab_size, pad_id), output)
+        self.net = build_network(config, self.vocabulary, TokenClassification(self.num_classes, crf, num_chars=size))
         self.prepare_encoder()
-        self.outside_id = list(label_names).index("O") if "O" in label_names else 0
-        self.val_entities = EntityF1(label_names)
-        self.test_entities = EntityF1(label_names)
+        self.outside_id = self.label_names.index("O") if "O" in self.label_names else 0
+        self.val_entities = EntityF1(self.label_names)
+        self.test_entities = EntityF1(self.label_names)
 
     def forward(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         return self.forward_net(

@@ -4,12 +4,10 @@ left as composed; what changes goes in as keyword arguments."""
 
 from __future__ import annotations
 
-import inspect
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from hydra.utils import get_class
 from omegaconf import DictConfig, OmegaConf
 
 from encoderlab.config.checks import parameter_types
@@ -76,7 +74,7 @@ def finetune_kwargs(cfg: DictConfig) -> dict[str, Any]:
     settings = cfg.get("finetune")
     if settings is None:
         return {}
-    if "finetune" in inspect.signature(get_class(cfg.task._target_)).parameters:
+    if "finetune" in parameter_types(cfg.task._target_):
         return {"finetune": settings}
     if settings.get("method", "full") != "full":
         raise ConfigError(
