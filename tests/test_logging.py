@@ -55,3 +55,17 @@ def test_logger_many_writes_all_three(make_cfg) -> None:
     assert list(output.glob("wandb/offline-run-*/run-*.wandb"))
     assert (output / "csv" / "metrics.csv").exists()
     assert list((output / "tensorboard").rglob("events.out.tfevents.*"))
+
+
+def test_going_online_without_a_wandb_login_is_a_one_line_config_error(tmp_path: Path, monkeypatch) -> None:
+    from encoderlab.errors import ConfigError
+    from encoderlab.training.wandb_logger import QuietWandbLogger
+
+    for name in ("WANDB_MODE", "WANDB_API_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))  # no ~/.netrc: not logged in
+    monkeypatch.setenv("WANDB_CONFIG_DIR", str(tmp_path / "wandb_config"))
+    logger = QuietWandbLogger(project="encoderlab", save_dir=str(tmp_path), offline=False)
+    assert "anonymous" not in logger._wandb_init
+    with pytest.raises(ConfigError, match=r"^W&B: No API key configured\. Use `wandb login` to log in\. \("):
+        logger.experiment  # noqa: B018 (the property starts the run)
