@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -33,16 +34,28 @@ def test_train_py_runs_and_leaves_config_checkpoints_and_logs(tmp_path: Path, ti
         "model.encoder.hidden_size=32",
         "model.encoder.embedding_size=32",
         "data.tokenizer.vocab_size=200",
-        "trainer.max_epochs=1",
-        "logger=csv",
+        "trainer.max_epochs=2",
+        "logger=wandb_csv",
         data_dir=tiny_data_dir,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     [run_dir] = list((tmp_path / "logs" / "bilstm-sst2" / "runs").iterdir())
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d_\d\d-\d\d-\d\d_s42_[0-9a-f]{6}", run_dir.name), "as the README names it"
     assert (run_dir / ".hydra" / "config.yaml").exists()
-    assert (run_dir / "train.log").exists()
     assert (run_dir / "checkpoints" / "last.ckpt").exists()
     assert (run_dir / "csv" / "metrics.csv").exists()
+    epochs = [line for line in (run_dir / "train.log").read_text().splitlines() if "[encoderlab.epochs]" in line]
+    assert len(epochs) == 2 and "val/acc=" in epochs[1] and "train/loss=" in epochs[1], epochs
+
+    # the run ends with its summary: the best checkpoint and the command that predicts with it
+    [best] = [path for path in (run_dir / "checkpoints").glob("*.ckpt") if path.name != "last.ckpt"]
+    best_shown = best.relative_to(tmp_path)
+    assert f"best checkpoint: {best_shown}" in result.stdout
+    assert result.stdout.rstrip().endswith(f"next:            encoderlab predict {best_shown} 'a gripping film'")
+    assert re.search(r"^done in [0-9hms]+: val/acc_best 0\.\d+, test/acc ", result.stdout, flags=re.M), result.stdout
+    output = result.stdout + result.stderr
+    for noise in ("litlogger", "Total FLOPs", "anonymous setting", "LeafSpec", "Images sizes do not match"):
+        assert noise not in output, noise
     summary = json.loads((run_dir / "summary.json").read_text())
     assert summary["command"].startswith("python train.py") and "model=bilstm" in summary["command"]
     assert 0.0 <= summary["metrics"]["test/acc"] <= 1.0

@@ -55,3 +55,26 @@ def test_logger_many_writes_all_three(make_cfg) -> None:
     assert list(output.glob("wandb/offline-run-*/run-*.wandb"))
     assert (output / "csv" / "metrics.csv").exists()
     assert list((output / "tensorboard").rglob("events.out.tfevents.*"))
+
+
+def test_going_online_without_a_wandb_login_is_a_one_line_config_error(tmp_path: Path) -> None:
+    """In a fresh process: W&B keeps its settings (mode, key) per process, and earlier tests ran it offline."""
+    import os
+    import subprocess
+    import sys
+
+    code = f"""
+from encoderlab.errors import ConfigError
+from encoderlab.training.wandb_logger import QuietWandbLogger
+logger = QuietWandbLogger(project="encoderlab", save_dir={str(tmp_path)!r}, offline=False)
+assert "anonymous" not in logger._wandb_init
+try:
+    logger.experiment
+except ConfigError as error:
+    print(error)
+"""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WANDB_")}
+    env |= {"HOME": str(tmp_path), "WANDB_CONFIG_DIR": str(tmp_path / "wandb_config")}  # no ~/.netrc: not logged in
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.startswith("W&B: No API key configured. Use `wandb login` to log in. ("), done.stdout

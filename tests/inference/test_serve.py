@@ -192,7 +192,7 @@ def test_loadtest_records_throughput_and_latency_and_4xx_for_broken_requests(sst
     assert all(status.startswith("4") for status in record["bad_request_statuses"])
     assert record["healthy_after"] and record["server_exit_code"] == 0
     assert 0 < record["latency_ms_p50"] <= record["latency_ms_p99"]
-    assert record["throughput_requests_per_sec"] > 0 and record["command"].startswith("encoderlab-loadtest")
+    assert record["throughput_requests_per_sec"] > 0 and record["command"].startswith("encoderlab loadtest")
 
 
 def test_loadtest_refuses_a_non_loopback_url(capsys, tmp_path, monkeypatch) -> None:

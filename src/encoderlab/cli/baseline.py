@@ -1,5 +1,5 @@
-"""TF-IDF + logistic regression / linear SVM on a data config's own splits: `python -m encoderlab.cli.baseline
-data=bbc_news`. Writes `summary.json` in the run's output dir, like `train.py` (needs `pip install .[baselines]`)."""
+"""TF-IDF + logistic regression / linear SVM on a data config's own splits: `encoderlab baseline data=bbc_news`.
+Writes `summary.json` in the run's output dir, like `encoderlab train` (needs `pip install 'encoderlab[baselines]'`)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ import hydra
 from hydra.utils import instantiate
 from omegaconf import DictConfig
 
+from encoderlab.cli.one_line_errors import report
 from encoderlab.config import CONF_DIR
 from encoderlab.errors import ConfigError, UserError
 from encoderlab.report.provenance import command_line, device_description, git_commit
@@ -108,9 +109,8 @@ def run_baseline(cfg: DictConfig) -> dict[str, Any]:
 def main(cfg: DictConfig) -> float | None:
     try:
         summary = run_baseline(cfg)
-    except UserError as error:
-        print(f"error: {error}", file=sys.stderr)
-        sys.exit(2)
+    except Exception as error:
+        sys.exit(report(error))
     print(json.dumps(summary["classifiers"], indent=2))
     return summary["metrics"]["val/acc"]
 

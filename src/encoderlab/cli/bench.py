@@ -1,4 +1,4 @@
-"""Speed benchmark against the peers: `encoderlab-bench --size small --cases mlm,lstm` (or `make bench`).
+"""Speed benchmark against the peers: `encoderlab bench --size small --cases mlm,lstm` (or `make bench`).
 
 Each case runs the peer and ours in this process on the same batch, precision and optimizer, and reports tokens/s,
 MFU (CUDA, bf16), peak memory and the ratio ours/peer; JSON and a Markdown table go to `results/bench/`.
@@ -20,7 +20,8 @@ from encoderlab.bench.cases import KINDS, SHAPES, SIZES, CaseResult, case_name, 
 from encoderlab.bench.flops import device_peak_flops
 from encoderlab.bench.report import environment, markdown_table, write
 from encoderlab.bench.steps import Settings
-from encoderlab.errors import UserError
+from encoderlab.cli.commands import command_parser
+from encoderlab.cli.one_line_errors import one_line_errors
 from encoderlab.hardware.precision import cpu_has_native_bf16
 
 log = logging.getLogger("encoderlab.bench")
@@ -29,7 +30,7 @@ STEPS = {"tiny": (1, 2), "small": (2, 5), "full": (10, 30)}
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="encoderlab-bench", description=__doc__.splitlines()[0])
+    parser = command_parser("bench", __doc__)
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--size", choices=SIZES, default=None, help="default: full on CUDA, small on CPU")
     parser.add_argument("--cases", default=",".join(KINDS), help=f"comma-separated, from {', '.join(KINDS)}")
@@ -145,13 +146,12 @@ def main(argv: Sequence[str] | None = None) -> dict:
     return record
 
 
-def cli() -> None:
-    try:
-        main()
-    except UserError as error:
-        print(f"error: {error}", file=sys.stderr)
-        raise SystemExit(2) from None
+@one_line_errors
+def cli(argv: Sequence[str] | None = None) -> int:
+    """`encoderlab bench`: `main` for the command line, which wants an exit code rather than the record."""
+    main(argv)
+    return 0
 
 
 if __name__ == "__main__":
-    cli()
+    sys.exit(cli())

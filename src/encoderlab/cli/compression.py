@@ -1,6 +1,6 @@
 """Accuracy, latency and size of a classifier checkpoint: fp32 vs int8 vs ONNX (vs pruned), as a results table.
 
-`encoderlab-compression CKPT [CKPT ...] --data data/sst2/validation.tsv.gz --output results/x.json` scores every
+`encoderlab compress CKPT [CKPT ...] --data data/sst2/validation.tsv.gz --output results/x.json` scores every
 variant (see `inference/variants.py`) on the labelled file, times the model on fixed batches in file order (after
 one warm-up batch, over `--repeats` passes; tokenization is done once beforehand and not timed), and writes a JSON
 record with the command, commit, device, threads and wall time, plus a Markdown table on stdout.
@@ -20,6 +20,8 @@ from typing import Any
 import torch
 from tokenizers import Tokenizer
 
+from encoderlab.cli.commands import command_parser
+from encoderlab.cli.one_line_errors import one_line_errors
 from encoderlab.cli.run_record import RunRecord, write_record
 from encoderlab.data.collate import pad_sequences
 from encoderlab.data.encoding import EncodingSpec, encode
@@ -110,7 +112,7 @@ def markdown(results: list[dict[str, Any]], batch_size: int) -> str:
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="encoderlab-compression", description=__doc__.splitlines()[0])
+    parser = command_parser("compress", __doc__)
     parser.add_argument("checkpoints", nargs="+", help="classification .ckpt files")
     parser.add_argument("--data", default="data/sst2/validation.tsv.gz", help="labelled CSV/TSV/JSONL (.gz) file")
     parser.add_argument("--text-column", default="sentence")
@@ -122,18 +124,15 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+@one_line_errors
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    run = RunRecord("encoderlab-compression", argv)
-    try:
-        if min(args.batch_size, args.repeats) < 1:
-            raise UserError(f"--batch-size and --repeats must be at least 1, got {args.batch_size}, {args.repeats}")
-        if args.prune is not None and not 0.0 < args.prune < 1.0:
-            raise UserError(f"--prune is a fraction of the weights, strictly between 0 and 1; got {args.prune}")
-        results = [benchmark(checkpoint, args) for checkpoint in args.checkpoints]
-    except UserError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    run = RunRecord("encoderlab compress", argv)
+    if min(args.batch_size, args.repeats) < 1:
+        raise UserError(f"--batch-size and --repeats must be at least 1, got {args.batch_size}, {args.repeats}")
+    if args.prune is not None and not 0.0 < args.prune < 1.0:
+        raise UserError(f"--prune is a fraction of the weights, strictly between 0 and 1; got {args.prune}")
+    results = [benchmark(checkpoint, args) for checkpoint in args.checkpoints]
     record = {
         **run.header(),
         "torch_threads": torch.get_num_threads(),

@@ -1,4 +1,4 @@
-"""Export a classification or NER checkpoint to ONNX: `encoderlab-export CKPT --output-dir DIR [--int8] [--prune P]`.
+"""Export a classification or NER checkpoint to ONNX: `encoderlab export CKPT --output-dir DIR [--int8] [--prune P]`.
 
 With `--hf`, a Transformer (BERT) checkpoint also goes to `DIR/hf/`, a folder HF transformers' `AutoModel` and
 `AutoTokenizer` read (LoRA adapters merged), with a model card (`README.md`); a classifier with BERT's head loads as
@@ -23,6 +23,8 @@ from pathlib import Path
 
 from tokenizers import Tokenizer
 
+from encoderlab.cli.commands import command_parser
+from encoderlab.cli.one_line_errors import one_line_errors
 from encoderlab.data.encoding import EncodingSpec
 from encoderlab.errors import UserError
 from encoderlab.inference.checkpoint import load_task
@@ -100,7 +102,7 @@ def export(checkpoint: str, output_dir: Path, int8: bool = False, prune: float |
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="encoderlab-export", description=__doc__.splitlines()[0])
+    parser = command_parser("export", __doc__)
     parser.add_argument("checkpoint", help="a .ckpt from a classification or NER run")
     parser.add_argument("--output-dir", "-o", required=True, help="folder for model.onnx, tokenizer.json, config.json")
     parser.add_argument("--int8", action="store_true", help="also write model.int8.onnx")
@@ -109,15 +111,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+@one_line_errors
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    try:
-        if args.prune is not None and not 0.0 < args.prune < 1.0:
-            raise UserError(f"--prune is a fraction of the weights, strictly between 0 and 1; got {args.prune}")
-        config = export(args.checkpoint, Path(args.output_dir), args.int8, args.prune, args.hf)
-    except UserError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    if args.prune is not None and not 0.0 < args.prune < 1.0:
+        raise UserError(f"--prune is a fraction of the weights, strictly between 0 and 1; got {args.prune}")
+    config = export(args.checkpoint, Path(args.output_dir), args.int8, args.prune, args.hf)
     files = ", ".join(config["files"])
     print(f"wrote {files} to {args.output_dir} (max |ONNX - PyTorch| = {config['parity_max_abs_diff']:.1e})")
     return 0

@@ -1,7 +1,7 @@
 """Load-test a served model on loopback: throughput and p50/p99 latency under concurrency, bounded in count and time.
 
-`encoderlab-loadtest CKPT --concurrency 8 --requests 2000 --duration 60 --output results/x.json` starts
-`encoderlab-serve` on a free 127.0.0.1 port (or `--url http://127.0.0.1:PORT` tests a running one), sends
+`encoderlab loadtest CKPT --concurrency 8 --requests 2000 --duration 60 --output results/x.json` starts
+`encoderlab serve` on a free 127.0.0.1 port (or `--url http://127.0.0.1:PORT` tests a running one), sends
 `/predict` requests of `--texts-per-request` texts drawn in order from `--data`, and stops at whichever limit comes
 first. Every `--bad-every`-th request is deliberately broken (malformed JSON, a wrong type, an oversize body, in
 turn): each must get a 4xx and the server must stay healthy; they are counted apart from the latency figures.
@@ -23,6 +23,8 @@ from urllib.parse import urlparse
 
 import httpx
 
+from encoderlab.cli.commands import command_parser
+from encoderlab.cli.one_line_errors import one_line_errors
 from encoderlab.cli.run_record import RunRecord, write_record
 from encoderlab.data.table_format import read_columns
 from encoderlab.errors import UserError
@@ -94,7 +96,7 @@ def check_loopback(url: str) -> None:
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="encoderlab-loadtest", description=__doc__.splitlines()[0])
+    parser = command_parser("loadtest", __doc__)
     parser.add_argument("checkpoint", nargs="?", help="serve this checkpoint for the test (or pass --url)")
     parser.add_argument("--url", default=None, help="a running server on loopback, e.g. http://127.0.0.1:8000")
     parser.add_argument("--backend", default="torch", help="backend of the server started for the test")
@@ -110,9 +112,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+@one_line_errors
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    run = RunRecord("encoderlab-loadtest", argv)
+    run = RunRecord("encoderlab loadtest", argv)
     try:
         if (args.checkpoint is None) == (args.url is None):
             raise UserError("pass a checkpoint to serve, or --url of a running server (not both)")
@@ -134,9 +137,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             with running_server(args.checkpoint, serve_args) as server:
                 result = asyncio.run(run_load(server.url, texts, args, headers))
                 result["server_exit_code"] = server.stop()
-    except (UserError, OSError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    except OSError as error:  # a file or the network: the user's to fix, in one line
+        raise UserError(str(error)) from error
     record = {
         **run.header(),
         "checkpoint": args.checkpoint,

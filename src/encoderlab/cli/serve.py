@@ -1,4 +1,4 @@
-"""Serve a checkpoint over HTTP: `encoderlab-serve CKPT [--port 8000] [--backend onnx] [--api-key-file FILE]`.
+"""Serve a checkpoint over HTTP: `encoderlab serve CKPT [--port 8000] [--backend onnx] [--api-key-file FILE]`.
 
 Binds 127.0.0.1 unless told otherwise. SIGTERM or Ctrl-C shuts down gracefully: no new connections, open requests
 are answered (up to `--graceful-timeout` seconds), then the process exits 0. The API key comes from
@@ -18,6 +18,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from encoderlab.cli.commands import command_parser
+from encoderlab.cli.one_line_errors import one_line_errors
 from encoderlab.errors import UserError
 from encoderlab.inference.predictor import load_predictor
 from encoderlab.inference.scorers import BACKENDS
@@ -71,7 +73,7 @@ def bind(host: str, port: int) -> socket.socket:
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="encoderlab-serve", description=__doc__.splitlines()[0])
+    parser = command_parser("serve", __doc__)
     parser.add_argument("checkpoint", help="a .ckpt from a classification, NER or translation run")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000, help="0: any free port (printed on start)")
@@ -95,6 +97,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+@one_line_errors
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s: %(message)s", stream=sys.stderr)
@@ -104,30 +107,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         from encoderlab.serving.app import ServeSettings, create_app
         from encoderlab.serving.connections import ConnectionLimits, guarded_protocol
     except ImportError as error:
-        print(f"error: serving needs the 'serve' extra ({error.name} is missing): pip install -e '.[serve]'")
-        return 2
-    try:
-        if min(args.batch_size, args.max_texts, args.max_chars, args.max_body_bytes) < 1:
-            raise UserError("--batch-size, --max-texts, --max-chars and --max-body-bytes must be at least 1")
-        if args.max_connections < 1:
-            raise UserError("--max-connections must be at least 1")
-        if min(args.header_timeout, args.body_timeout, args.keep_alive_timeout) <= 0:
-            raise UserError("--header-timeout, --body-timeout and --keep-alive-timeout must be positive (seconds)")
-        settings = ServeSettings(
-            max_texts=args.max_texts,
-            max_chars=args.max_chars,
-            max_body_bytes=args.max_body_bytes,
-            batch_size=args.batch_size,
-            body_timeout=args.body_timeout,
-            api_key=read_api_key(args.api_key_file),
-            allowed_hosts=allowed_hosts(args.allowed_hosts, args.host),
-        )
-        limits = ConnectionLimits(max_connections=args.max_connections, header_timeout=args.header_timeout)
-        predictor = load_predictor(args.checkpoint, args.backend)
-        sock = bind(args.host, args.port)
-    except UserError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+        raise UserError(
+            f"serving needs the 'serve' extra ({error.name} is missing): pip install 'encoderlab[serve]'"
+        ) from None
+    if min(args.batch_size, args.max_texts, args.max_chars, args.max_body_bytes) < 1:
+        raise UserError("--batch-size, --max-texts, --max-chars and --max-body-bytes must be at least 1")
+    if args.max_connections < 1:
+        raise UserError("--max-connections must be at least 1")
+    if min(args.header_timeout, args.body_timeout, args.keep_alive_timeout) <= 0:
+        raise UserError("--header-timeout, --body-timeout and --keep-alive-timeout must be positive (seconds)")
+    settings = ServeSettings(
+        max_texts=args.max_texts,
+        max_chars=args.max_chars,
+        max_body_bytes=args.max_body_bytes,
+        batch_size=args.batch_size,
+        body_timeout=args.body_timeout,
+        api_key=read_api_key(args.api_key_file),
+        allowed_hosts=allowed_hosts(args.allowed_hosts, args.host),
+    )
+    limits = ConnectionLimits(max_connections=args.max_connections, header_timeout=args.header_timeout)
+    predictor = load_predictor(args.checkpoint, args.backend)
+    sock = bind(args.host, args.port)
     host, port = sock.getsockname()[:2]
     shown = f"[{host}]" if ":" in host else host
     auth = "API key required" if settings.api_key else "no API key"

@@ -1,15 +1,18 @@
-"""What `encoderlab-predict` and `encoderlab-translate` share: texts one per line from a file or stdin, and the
-options both take."""
+"""What `encoderlab predict` and `encoderlab translate` share: texts one per line (or one JSON object per line) from
+a file or stdin, and the options both take."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
 import torch
 
 from encoderlab.errors import UserError
+
+JSONL_SUFFIXES = (".jsonl", ".ndjson")
 
 
 def read_input_lines(source: str, missing_hint: str = "") -> list[str]:
@@ -22,6 +25,40 @@ def read_input_lines(source: str, missing_hint: str = "") -> list[str]:
             raise UserError(f"no input file {path}{missing_hint}")
         raw = path.read_bytes()
     return raw.decode("utf-8", errors="replace").splitlines()
+
+
+def is_jsonl(source: str, text_field: str | None) -> bool:
+    """JSON Lines when a field is named, or when the file's name says so."""
+    return text_field is not None or source.lower().endswith(JSONL_SUFFIXES)
+
+
+def read_jsonl_records(source: str) -> list[tuple[int, dict[str, object]]]:
+    """`(line number, object)` for each non-blank line of `source`: one JSON object per line, so a multi-line
+    document stays one text."""
+    records = []
+    for number, line in enumerate(read_input_lines(source, "; pass a JSON Lines file, or texts as arguments"), 1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as error:
+            raise UserError(f"{source} line {number} is not JSON ({error.msg}): one JSON object per line") from None
+        if not isinstance(record, dict):
+            raise UserError(f"{source} line {number} holds a {type(record).__name__}, not a JSON object")
+        records.append((number, record))
+    return records
+
+
+def field_of(records: list[tuple[int, dict[str, object]]], field: str, source: str, option: str) -> list[str]:
+    """Each record's string `field`; a record without it is an error naming its line and the fields it has."""
+    values = []
+    for number, record in records:
+        value = record.get(field)
+        if not isinstance(value, str):
+            found = ", ".join(sorted(record)) or "none"
+            raise UserError(f"{source} line {number} has no text field {field!r} (fields: {found}); set {option}")
+        values.append(value)
+    return values
 
 
 def add_shared_arguments(parser: argparse.ArgumentParser, input_help: str, beam_help: str) -> None:

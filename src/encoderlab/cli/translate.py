@@ -1,4 +1,4 @@
-"""Translate lines with a trained checkpoint: `encoderlab-translate CKPT [--input FILE] [--beam-size 5] < lines`.
+"""Translate lines with a trained checkpoint: `encoderlab translate CKPT [--input FILE] [--beam-size 5] < lines`.
 
 One translation per input line on stdout, in input order (batched by length internally). Empty lines stay empty;
 lines longer than the model takes are truncated, with a warning on stderr naming them.
@@ -11,13 +11,14 @@ import logging
 import sys
 from collections.abc import Sequence
 
+from encoderlab.cli.commands import command_parser
+from encoderlab.cli.one_line_errors import one_line_errors
 from encoderlab.cli.text_input import add_shared_arguments, read_input_lines
-from encoderlab.errors import UserError
 from encoderlab.inference.translate import load_translator, translate_lines
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="encoderlab-translate", description=__doc__.splitlines()[0])
+    parser = command_parser("translate", __doc__)
     parser.add_argument("checkpoint", help="a .ckpt from a translation run (best or last)")
     add_shared_arguments(
         parser,
@@ -27,15 +28,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+@one_line_errors
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="warning: %(message)s", stream=sys.stderr)
-    try:
-        task = load_translator(args.checkpoint, args.device)
-        lines = read_input_lines(args.input)
-    except UserError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    task = load_translator(args.checkpoint, args.device)
+    lines = read_input_lines(args.input)
     for translation in translate_lines(task, lines, args.batch_size, args.beam_size):
         print(translation)
     return 0

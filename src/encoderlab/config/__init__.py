@@ -3,6 +3,9 @@ composed config passes before anything is built.
 
 May import: `errors`, `models` and `tasks` (their classes, to read what they declare), `hardware`."""
 
+from importlib.resources import files
 from pathlib import Path
 
-CONF_DIR = Path(__file__).resolve().parents[3] / "conf"
+# Shipped inside the package (package data), so a wheel installed anywhere carries them. Hydra reads a folder, and a
+# wheel installs as files on disk, so the resource is a real path.
+CONF_DIR = Path(str(files("encoderlab") / "conf"))

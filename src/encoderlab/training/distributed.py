@@ -10,15 +10,38 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 import torch
+from hydra.conf import HydraConf
 from hydra.core.hydra_config import HydraConfig
 from hydra.utils import get_original_cwd, to_absolute_path
 
 
+def relaunch_command() -> list[str]:
+    """How to start this program again: `encoderlab train` sets `sys.argv[0]` to its command's module file, which
+    runs as `python -m <module>` (as a script, its folder would shadow top-level modules); else the script itself."""
+    script = Path(to_absolute_path(sys.argv[0]))
+    package = Path(__file__).resolve().parents[1]
+    if script.suffix == ".py" and script.resolve().is_relative_to(package):
+        module = ".".join(("encoderlab", *script.resolve().relative_to(package).with_suffix("").parts))
+        return [sys.executable, "-m", module]
+    return [sys.executable, str(script)]
+
+
+def user_config_dirs(hydra_cfg: HydraConf) -> list[str]:
+    """The user's config folders (`--config-dir`, `hydra.searchpath=`), which a child needs to compose the same."""
+    dirs = [
+        f"--config-dir={source.path}"
+        for source in hydra_cfg.runtime.config_sources
+        if source.provider == "command-line" and source.schema == "file"
+    ]
+    return dirs + [o for o in hydra_cfg.overrides.hydra if o.startswith("hydra.searchpath=")]
+
+
 def job_subprocess_command(local_rank: int) -> tuple[Sequence[str], str]:
     hydra_cfg = HydraConfig.get()
-    command = [sys.executable, to_absolute_path(sys.argv[0]), f"--config-name={hydra_cfg.job.config_name}"]
+    command = [*relaunch_command(), f"--config-name={hydra_cfg.job.config_name}", *user_config_dirs(hydra_cfg)]
     command += list(hydra_cfg.overrides.task)
     command += [
         f'hydra.run.dir="{hydra_cfg.runtime.output_dir}"',

@@ -30,6 +30,7 @@ from encoderlab.training.distributed import (
     reset_distributed_state,
     snapshot_distributed_env,
 )
+from encoderlab.training.quiet_output import quiet_output
 from encoderlab.training.requeue import requeued_checkpoint
 from encoderlab.training.resume import check_compatible, resolve_checkpoint
 from encoderlab.training.run_inputs import (
@@ -51,6 +52,7 @@ NOT_RESUMABLE_WARNING = "You're resuming from a checkpoint that ended before the
 
 def train(cfg: DictConfig) -> dict[str, float]:
     """Train (and test) what `cfg` describes; returns the final metrics (also in the run dir's summary.json)."""
+    quiet_output()
     check_model_fits_task(cfg)
     if cfg.model.get("family") == "word_vectors":  # not a Lightning task: gensim trains the vectors
         from encoderlab.word_vectors.job import run_word_vectors

@@ -10,7 +10,7 @@ from typing import Any
 
 import lightning as L
 from hydra.utils import instantiate
-from lightning.pytorch.callbacks import LearningRateMonitor, ModelCheckpoint
+from lightning.pytorch.callbacks import LearningRateMonitor, ModelCheckpoint, ModelSummary
 from lightning.pytorch.loggers import Logger
 from omegaconf import DictConfig
 
@@ -33,6 +33,8 @@ def build_callbacks(cfg: DictConfig, has_logger: bool, resume_from: Path | None)
     callbacks = instantiate_all(cfg.get("callbacks"))
     if not has_logger:  # LearningRateMonitor refuses to run without a logger
         callbacks = [c for c in callbacks if not isinstance(c, LearningRateMonitor)]
+    if not cfg.trainer.get("enable_model_summary", True):  # Lightning would still run a summary callback it is given
+        callbacks = [c for c in callbacks if not isinstance(c, ModelSummary)]
     for callback in callbacks:
         if isinstance(callback, SaveOnInterrupt):  # it adds the checkpoint it writes
             callback.resume_hint = command_line(without=("ckpt_path",))
