@@ -4,12 +4,12 @@ a file or stdin, and the options both take."""
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
 import torch
 
+from encoderlab.data.table_format import jsonl_records
 from encoderlab.errors import UserError
 
 JSONL_SUFFIXES = (".jsonl", ".ndjson")
@@ -35,18 +35,8 @@ def is_jsonl(source: str, text_field: str | None) -> bool:
 def read_jsonl_records(source: str) -> list[tuple[int, dict[str, object]]]:
     """`(line number, object)` for each non-blank line of `source`: one JSON object per line, so a multi-line
     document stays one text."""
-    records = []
-    for number, line in enumerate(read_input_lines(source, "; pass a JSON Lines file, or texts as arguments"), 1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as error:
-            raise UserError(f"{source} line {number} is not JSON ({error.msg}): one JSON object per line") from None
-        if not isinstance(record, dict):
-            raise UserError(f"{source} line {number} holds a {type(record).__name__}, not a JSON object")
-        records.append((number, record))
-    return records
+    lines = read_input_lines(source, "; pass a JSON Lines file, or texts as arguments")
+    return list(jsonl_records(lines, source))
 
 
 def field_of(records: list[tuple[int, dict[str, object]]], field: str, source: str, option: str) -> list[str]:

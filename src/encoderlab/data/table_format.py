@@ -56,7 +56,9 @@ def table_rows(lines: Iterable[str], path: Path, file_format: str) -> Iterator[t
         start = reader.line_num + 1
 
 
-def _jsonl_rows(lines: Iterable[str], path: Path) -> Iterator[tuple[int, dict[str, object]]]:
+def jsonl_records(lines: Iterable[str], path: Path | str) -> Iterator[tuple[int, dict[str, object]]]:
+    """`(line number, object)` for each non-blank line: one JSON object per line (a multi-line document stays one
+    record); anything else is a one-line error naming the file and line."""
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
@@ -99,7 +101,7 @@ def read_columns(
         raise UserError(f"unknown data.format={file_format!r}; choose one of {', '.join(FORMATS)}")
     lines = read_text_lines(path)
     if file_format == "jsonl":
-        records = _jsonl_rows(lines, path)
+        records = jsonl_records(lines, path)
     else:
         header, records = _table_records(lines, path, file_format)
         if not header:
