@@ -68,6 +68,7 @@ def train(cfg: DictConfig) -> dict[str, float]:
     requeued = requeued_checkpoint(cfg.paths.output_dir) if ckpt_path is None else None
     if requeued is not None:
         log.info("Requeued SLURM job: resuming from %s", requeued)
+        ckpt_path = requeued  # set before the starting weights, so word vectors are not loaded only to be replaced
     if HydraConfig.initialized():
         patch_lightning_ddp_launcher()
     distributed_env = snapshot_distributed_env()
@@ -94,7 +95,6 @@ def train(cfg: DictConfig) -> dict[str, float]:
     task.tokenizer_json = tokenizer.to_str()
     task.encoding_spec = getattr(datamodule, "encoding_spec", None)  # classification data: saved with the tokenizer
     load_starting_weights(task, start, cfg, resuming=ckpt_path is not None)
-    ckpt_path = ckpt_path or requeued
     if ckpt_path is not None:
         check_compatible(ckpt_path, dict(task.hparams), task.tokenizer_json, class_path(type(task)))
         log.info("Resuming from %s", ckpt_path)

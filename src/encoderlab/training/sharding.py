@@ -34,17 +34,19 @@ def replace_directory(staging: Path, target: Path) -> None:
     """Put the complete `staging` folder at `target`. Two renames: between them the previous checkpoint sits at
     `.<name>.old` (a crash there loses nothing written)."""
     old = target.with_name(f".{target.name}.old")
-    if old.is_dir():
-        shutil.rmtree(old)
-    elif old.exists():
-        old.unlink()
+    _remove(old)
     if target.exists():
         os.replace(target, old)
     os.replace(staging, target)
-    if old.is_dir():
-        shutil.rmtree(old)
-    elif old.exists():
-        old.unlink()
+    _remove(old)
+
+
+def _remove(path: Path) -> None:
+    """Delete a file or folder, if there is one."""
+    if path.is_dir():
+        shutil.rmtree(path)
+    elif path.exists():
+        path.unlink()
 
 
 class _StagedSave:
